@@ -1,0 +1,54 @@
+"""Choosing a device and making runs repeatable."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+DEVICE_ENV_VAR = "CNNBOOK_DEVICE"
+
+
+def get_device() -> torch.device:
+    """Return the device the book runs on: ``cuda`` when available, else ``cpu``.
+
+    Setting the environment variable ``CNNBOOK_DEVICE`` (for example ``cpu`` or ``cuda:1``)
+    overrides the choice. An override naming a device that is not available raises
+    ``RuntimeError`` instead of silently running elsewhere.
+    """
+    override = os.environ.get(DEVICE_ENV_VAR, "").strip()
+    if not override:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(override)
+    except RuntimeError as err:
+        raise ValueError(f"{DEVICE_ENV_VAR}={override!r} is not a valid torch device: {err}") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"{DEVICE_ENV_VAR}={override!r} asks for CUDA, but no CUDA device is available")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"{DEVICE_ENV_VAR}={override!r}: only {torch.cuda.device_count()} CUDA device(s) are present"
+            )
+    elif device.type != "cpu":
+        raise ValueError(f"{DEVICE_ENV_VAR}={override!r}: only 'cpu' and 'cuda[:N]' are supported")
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's random generators (all devices) with ``seed``.
+
+    It also makes cuDNN pick deterministic convolution algorithms, so a seeded run gives the
+    same numbers on every build of the same machine.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False

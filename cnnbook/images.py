@@ -1,0 +1,105 @@
+"""Loading photos as RGB images and turning them into batches for a network."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from importlib.resources import as_file, files
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision.transforms as T
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SAMPLE_IMAGE = "chelsea.png"
+"""The bundled photo: "Chelsea the cat" by Stefan van der Walt, CC0 (see ``cnnbook/data/README.md``)."""
+
+_SIXTEEN_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
+_ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
+
+
+def sample_image() -> Image.Image:
+    """Return the book's sample photo (Chelsea the cat, 451 × 300, CC0) as an RGB image."""
+    with as_file(files("cnnbook") / "data" / SAMPLE_IMAGE) as path:
+        return load_image(path)
+
+
+def load_image(path: str | os.PathLike[str]) -> Image.Image:
+    """Open the image file at ``path`` and return it as an RGB ``PIL.Image``.
+
+    Any mode PIL reads is converted: greyscale (``L``, ``1``), 16-bit greyscale (``I;16``,
+    ``I``; scaled so 65535 becomes 255), palette (``P``), ``CMYK`` and more. Transparent
+    pixels are laid over white, and an EXIF orientation tag is applied.
+
+    Raises ``FileNotFoundError``, ``IsADirectoryError`` or ``ValueError``, each naming the
+    file, for a missing path, a folder, and an empty, truncated, unreadable or oversized
+    image. "Oversized" means larger than PIL's decompression-bomb limit,
+    ``PIL.Image.MAX_IMAGE_PIXELS``; such a file is refused before it is decoded.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_image expects a file path (str or os.PathLike), got {type(path).__name__}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no image file at '{path}'")
+    if path.is_dir():
+        raise IsADirectoryError(f"'{path}' is a folder, not an image file")
+    if path.stat().st_size == 0:
+        raise ValueError(f"'{path}' is empty (0 bytes), not an image")
+    try:
+        with warnings.catch_warnings():
+            # PIL only warns between 1x and 2x its limit; refuse the whole range.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                return _to_rgb(ImageOps.exif_transpose(img))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ValueError(f"'{path}' is too large to load safely: {err}") from None
+    except UnidentifiedImageError:
+        raise ValueError(f"'{path}' is not an image file that PIL can read") from None
+    except OSError as err:
+        if isinstance(err, PermissionError):
+            raise
+        raise ValueError(f"'{path}' could not be decoded (truncated or corrupt?): {err}") from None
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Convert an image of any PIL mode to RGB, compositing transparency over white."""
+    if img.mode in _SIXTEEN_BIT_MODES:
+        grey16 = np.clip(np.asarray(img, dtype=np.float64), 0, 65535)
+        img = Image.fromarray(np.round(grey16 / 257).astype(np.uint8), mode="L")
+    if img.mode in _ALPHA_MODES or (img.mode in {"P", "L", "RGB"} and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def to_batch(
+    img: Image.Image,
+    size: int | tuple[int, int],
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Resize ``img`` and return it as a ``(1, 3, H, W)`` float tensor with values in [0, 1].
+
+    ``size`` is ``(H, W)``, or one int for a square ``(size, size)``; the aspect ratio is not
+    kept, exactly as with ``torchvision.transforms.Resize((H, W))``. The tensor is moved to
+    ``device`` when one is given.
+    """
+    if not isinstance(img, Image.Image):
+        raise TypeError(f"to_batch expects a PIL.Image, got {type(img).__name__}")
+    transform = T.Compose([T.Resize(_size_pair(size)), T.ToTensor()])
+    batch = transform(img.convert("RGB")).unsqueeze(0)
+    return batch if device is None else batch.to(device)
+
+
+def _size_pair(size: int | tuple[int, int]) -> tuple[int, int]:
+    """Validate ``size`` and return it as ``(H, W)``."""
+    pair = (size, size) if isinstance(size, int) else size
+    if (
+        not isinstance(pair, tuple)
+        or len(pair) != 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in pair)
+    ):
+        raise ValueError(f"size must be a positive int or an (H, W) pair of positive ints, got {size!r}")
+    return pair

@@ -1,0 +1,163 @@
+"""Figures for images and feature maps.
+
+Every function here builds a ``matplotlib.figure.Figure`` directly instead of going through
+``pyplot``, so no figure is left open behind the caller's back. In Jupyter a returned figure
+displays itself; in a script, call ``fig.savefig(...)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from PIL import Image
+
+
+def use_compact_figures(quality: int = 85) -> None:
+    """Make Jupyter show figures as JPEG of the given ``quality`` instead of PNG.
+
+    Feature maps look like photos, and as JPEG they weigh a fifth of a PNG. Outside IPython
+    (a plain script) this does nothing.
+    """
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
+        raise ValueError(f"quality must be an int from 1 to 95, got {quality!r}")
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("jpeg", pil_kwargs={"quality": quality})
+
+
+def show_image(
+    image: Image.Image | torch.Tensor,
+    title: str | None = None,
+    *,
+    ax: Axes | None = None,
+    height: float = 3.0,
+) -> Figure:
+    """Draw an RGB image and return the figure that holds it.
+
+    ``image`` is a PIL image, or a tensor of shape ``(3, H, W)`` or ``(1, 3, H, W)`` with
+    values in [0, 1] on any device. Draws into ``ax`` when given, otherwise into a new figure
+    ``height`` inches tall.
+    """
+    if isinstance(image, Image.Image):
+        pixels = image.convert("RGB")
+        width_px, height_px = pixels.size
+    elif isinstance(image, torch.Tensor):
+        rgb = image.detach()
+        if rgb.dim() == 4 and rgb.shape[0] == 1:
+            rgb = rgb[0]
+        if rgb.dim() != 3 or rgb.shape[0] != 3:
+            raise ValueError(f"show_image expects a tensor of shape (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}")
+        rgb = rgb.float().cpu()
+        low, high = rgb.min().item(), rgb.max().item()
+        if not (0.0 <= low and high <= 1.0):
+            raise ValueError(
+                f"show_image expects values in [0, 1], got [{low:.3g}, {high:.3g}]; undo any normalisation first"
+            )
+        pixels = rgb.permute(1, 2, 0).numpy()  # (C, H, W) -> (H, W, C), as matplotlib wants
+        height_px, width_px = pixels.shape[:2]
+    else:
+        raise TypeError(f"show_image expects a PIL.Image or a torch.Tensor, got {type(image).__name__}")
+
+    if ax is None:
+        fig = Figure(figsize=(height * width_px / height_px, height + 0.3), layout="constrained")
+        ax = fig.add_subplot()
+    ax.imshow(pixels)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def plot_feature_maps(
+    maps: torch.Tensor,
+    *,
+    title_prefix: str = "Channel",
+    titles: Sequence[str] | None = None,
+    scale: Literal["channel", "shared"] = "channel",
+    vlim: tuple[float, float] | None = None,
+    cmap: str = "gray",
+    ncols: int | None = None,
+    panel_size: float = 1.6,
+) -> Figure:
+    """Draw every channel of a feature map in a grid and return the figure.
+
+    ``maps`` has shape ``(C, H, W)`` or ``(1, C, H, W)``, on any device, with any number of
+    channels; the grid has ``ncols`` columns (by default about ``sqrt(2 C)``). Panel ``i`` is
+    titled ``f"{title_prefix} {i}"``, counting from 0 like tensor indices, unless ``titles``
+    gives one title per channel.
+
+    ``scale="channel"`` stretches each panel to its own min..max, which shows structure but
+    makes panels incomparable. ``scale="shared"`` puts every panel on one colour scale, from
+    ``vlim`` when given or else the overall min..max, and adds a colour bar.
+    """
+    fmap = _as_chw(maps)
+    channels, height, width = fmap.shape
+    if titles is None:
+        titles = [f"{title_prefix} {index}" for index in range(channels)]
+    elif isinstance(titles, str) or len(titles) != channels:
+        raise ValueError(f"titles must be a sequence of {channels} strings, one per channel")
+    if scale not in ("channel", "shared"):
+        raise ValueError(f"scale must be 'channel' or 'shared', got {scale!r}")
+    if vlim is not None and scale != "shared":
+        raise ValueError("vlim sets one colour scale for all panels; pass scale='shared' with it")
+    if ncols is None:
+        ncols = min(channels, math.ceil(math.sqrt(2 * channels)))
+    elif isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    if scale == "shared" and vlim is None:
+        vlim = (fmap.min().item(), fmap.max().item())
+    if vlim is not None and not vlim[0] < vlim[1]:
+        raise ValueError(f"vlim must be (low, high) with low < high, got {vlim!r}")
+
+    ncols = min(ncols, channels)
+    nrows = math.ceil(channels / ncols)
+    fig = Figure(
+        figsize=(ncols * panel_size + (0.6 if vlim is not None else 0.0), nrows * (panel_size * height / width + 0.25)),
+        layout="constrained",
+    )
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    limits = {} if vlim is None else {"vmin": vlim[0], "vmax": vlim[1]}
+    for index, ax in enumerate(axes):
+        ax.set_axis_off()
+        if index < channels:
+            image = ax.imshow(fmap[index].numpy(), cmap=cmap, **limits)
+            ax.set_title(titles[index], fontsize="small")
+    if vlim is not None:
+        fig.colorbar(image, ax=list(axes), shrink=0.9)
+    return fig
+
+
+def _as_chw(maps: torch.Tensor) -> torch.Tensor:
+    """Check that ``maps`` is one ``(C, H, W)`` feature map and return it as a float CPU tensor."""
+    if not isinstance(maps, torch.Tensor):
+        raise TypeError(f"expected a torch.Tensor of shape (C, H, W) or (1, C, H, W), got {type(maps).__name__}")
+    if maps.is_complex():
+        raise TypeError("expected a real-valued tensor, got a complex one")
+    if maps.dim() == 4:
+        if maps.shape[0] != 1:
+            raise ValueError(
+                f"expected one feature map, got a batch of {maps.shape[0]} (shape {tuple(maps.shape)}); "
+                "pick one sample, for example maps[0]"
+            )
+        maps = maps[0]
+    if maps.dim() != 3:
+        raise ValueError(f"expected shape (C, H, W) or (1, C, H, W), got {maps.dim()} dimensions {tuple(maps.shape)}")
+    if maps.shape[0] == 0:
+        raise ValueError("expected at least one channel, got 0")
+    if maps.shape[1] == 0 or maps.shape[2] == 0:
+        raise ValueError(f"expected non-empty maps, got height x width {maps.shape[1]} x {maps.shape[2]}")
+    fmap = maps.detach().float().cpu()
+    if not torch.isfinite(fmap).all():
+        raise ValueError("feature maps contain NaN or infinite values")
+    return fmap

@@ -1,0 +1,96 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from cnnbook import get_device, seed_everything
+
+
+@pytest.fixture(autouse=True)
+def _no_override(monkeypatch):
+    monkeypatch.delenv("CNNBOOK_DEVICE", raising=False)
+
+
+def test_default_follows_cuda_availability(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert get_device() == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_device() == torch.device("cuda")
+
+
+def test_override_picks_cpu_even_when_cuda_exists(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("CNNBOOK_DEVICE", " cpu ")
+    assert get_device() == torch.device("cpu")
+
+
+def test_override_accepts_an_existing_cuda_index(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("CNNBOOK_DEVICE", "cuda:1")
+    assert get_device() == torch.device("cuda", 1)
+
+
+def test_override_asking_for_missing_cuda_fails_loudly(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("CNNBOOK_DEVICE", "cuda")
+    with pytest.raises(RuntimeError, match="CNNBOOK_DEVICE='cuda' asks for CUDA"):
+        get_device()
+
+
+def test_override_with_too_high_cuda_index(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv("CNNBOOK_DEVICE", "cuda:3")
+    with pytest.raises(RuntimeError, match="only 1 CUDA device"):
+        get_device()
+
+
+@pytest.mark.parametrize("value", ["banana", "cuda:x"])
+def test_override_that_is_not_a_device(monkeypatch, value):
+    monkeypatch.setenv("CNNBOOK_DEVICE", value)
+    with pytest.raises(ValueError, match="not a valid torch device"):
+        get_device()
+
+
+def test_override_with_unsupported_device_type(monkeypatch):
+    monkeypatch.setenv("CNNBOOK_DEVICE", "meta")
+    with pytest.raises(ValueError, match="only 'cpu' and 'cuda"):
+        get_device()
+
+
+def _draw():
+    return random.random(), np.random.rand(), torch.rand(3)
+
+
+def test_same_seed_same_numbers():
+    seed_everything(7)
+    first = _draw()
+    seed_everything(7)
+    second = _draw()
+    assert first[:2] == second[:2]
+    assert torch.equal(first[2], second[2])
+
+
+def test_same_seed_same_conv_weights():
+    seed_everything(0)
+    a = torch.nn.Conv2d(3, 8, 3)
+    seed_everything(0)
+    b = torch.nn.Conv2d(3, 8, 3)
+    seed_everything(1)
+    c = torch.nn.Conv2d(3, 8, 3)
+    assert torch.equal(a.weight, b.weight)
+    assert not torch.equal(a.weight, c.weight)
+
+
+@pytest.mark.parametrize("seed", ["1", 1.0, True, None])
+def test_seed_must_be_an_int(seed):
+    with pytest.raises(TypeError, match="seed must be an int"):
+        seed_everything(seed)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_seed_must_fit_32_bits(seed):
+    with pytest.raises(ValueError, match=r"seed must be in \[0, 2\*\*32\)"):
+        seed_everything(seed)

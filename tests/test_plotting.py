@@ -1,0 +1,230 @@
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+import cnnbook.plotting
+from cnnbook import plot_feature_maps, sample_image, show_image, use_compact_figures
+
+
+def _panels(fig):
+    """The axes that hold an image, in grid order."""
+    return [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+
+
+@pytest.fixture
+def no_new_pyplot_figures():
+    before = plt.get_fignums()
+    yield
+    assert plt.get_fignums() == before, "a helper left a pyplot figure open"
+
+
+# --- plot_feature_maps ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channels", [1, 3, 8, 13, 64])
+def test_one_titled_panel_per_channel(channels, no_new_pyplot_figures):
+    fig = plot_feature_maps(torch.randn(1, channels, 6, 9), title_prefix="Conv channel")
+    assert isinstance(fig, Figure)
+    panels = _panels(fig)
+    assert len(panels) == channels
+    assert [ax.get_title() for ax in panels] == [f"Conv channel {i}" for i in range(channels)]
+    ncols = min(channels, math.ceil(math.sqrt(2 * channels)))
+    assert len(fig.axes) == ncols * math.ceil(channels / ncols)  # spare grid cells stay hidden
+    assert not any(ax.axison for ax in fig.axes)
+
+
+def test_eight_channels_make_a_four_by_two_grid():
+    fig = plot_feature_maps(torch.randn(8, 5, 5))
+    positions = {(ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start) for ax in fig.axes}
+    assert positions == {(r, c) for r in range(2) for c in range(4)}
+
+
+def test_panels_show_the_channel_values():
+    maps = torch.randn(1, 3, 4, 5, requires_grad=True) * 2
+    for index, ax in enumerate(_panels(plot_feature_maps(maps))):
+        assert np.allclose(ax.images[0].get_array(), maps[0, index].detach().numpy())
+
+
+def test_channel_scale_stretches_each_panel():
+    maps = torch.stack([torch.full((4, 4), 0.0), torch.linspace(-5, 5, 16).reshape(4, 4)])
+    maps[0, 0, 0] = 1.0
+    fig = plot_feature_maps(maps, scale="channel")
+    assert [ax.images[0].get_clim() for ax in _panels(fig)] == [(0.0, 1.0), (-5.0, 5.0)]
+    assert len(fig.axes) == 2  # no colour bar: the panels have no common scale
+
+
+def test_shared_scale_uses_the_overall_range_and_adds_a_colour_bar():
+    maps = torch.stack([torch.zeros(3, 3), torch.full((3, 3), 4.0)])
+    maps[0, 0, 0] = -2.0
+    fig = plot_feature_maps(maps, scale="shared")
+    assert {ax.images[0].get_clim() for ax in _panels(fig)} == {(-2.0, 4.0)}
+    assert len(fig.axes) == 3
+
+
+def test_explicit_limits_let_two_figures_share_one_scale():
+    fig = plot_feature_maps(torch.rand(2, 3, 3), scale="shared", vlim=(-3.0, 3.0), cmap="RdBu_r")
+    panels = _panels(fig)
+    assert {ax.images[0].get_clim() for ax in panels} == {(-3.0, 3.0)}
+    assert panels[0].images[0].get_cmap().name == "RdBu_r"
+
+
+def test_custom_titles():
+    fig = plot_feature_maps(torch.rand(2, 3, 3), titles=["conv", "ReLU"])
+    assert [ax.get_title() for ax in _panels(fig)] == ["conv", "ReLU"]
+
+
+@pytest.mark.parametrize("titles", [["only one"], "ab", ["a", "b", "c"]])
+def test_rejects_a_title_count_that_does_not_match(titles):
+    with pytest.raises(ValueError, match="titles must be a sequence of 2 strings"):
+        plot_feature_maps(torch.rand(2, 3, 3), titles=titles)
+
+
+def test_custom_column_count():
+    fig = plot_feature_maps(torch.rand(5, 3, 3), ncols=5)
+    assert len(fig.axes) == 5
+    assert len(plot_feature_maps(torch.rand(2, 3, 3), ncols=10).axes) == 2
+
+
+@pytest.mark.parametrize("bad", [[[[0.0]]], np.zeros((1, 2, 2)), None])
+def test_rejects_non_tensors(bad):
+    with pytest.raises(TypeError, match="expected a torch.Tensor"):
+        plot_feature_maps(bad)
+
+
+def test_rejects_complex_values():
+    with pytest.raises(TypeError, match="real-valued"):
+        plot_feature_maps(torch.zeros(1, 2, 2, dtype=torch.complex64))
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (4,), (1, 1, 2, 4, 4)])
+def test_rejects_the_wrong_rank(shape):
+    with pytest.raises(ValueError, match=r"expected shape \(C, H, W\) or \(1, C, H, W\)"):
+        plot_feature_maps(torch.zeros(shape))
+
+
+def test_rejects_a_batch_of_several():
+    with pytest.raises(ValueError, match="batch of 2.*maps\\[0\\]"):
+        plot_feature_maps(torch.zeros(2, 8, 4, 4))
+
+
+@pytest.mark.parametrize("shape", [(0, 4, 4), (1, 0, 4, 4)])
+def test_rejects_zero_channels(shape):
+    with pytest.raises(ValueError, match="at least one channel"):
+        plot_feature_maps(torch.zeros(shape))
+
+
+def test_rejects_empty_maps():
+    with pytest.raises(ValueError, match="non-empty maps"):
+        plot_feature_maps(torch.zeros(2, 0, 4))
+
+
+def test_rejects_non_finite_values():
+    maps = torch.zeros(2, 3, 3)
+    maps[1, 1, 1] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        plot_feature_maps(maps)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scale": "global"}, "scale must be 'channel' or 'shared'"),
+        ({"vlim": (0.0, 1.0)}, "pass scale='shared'"),
+        ({"scale": "shared", "vlim": (1.0, 1.0)}, "low < high"),
+        ({"ncols": 0}, "ncols must be a positive int"),
+        ({"ncols": 2.0}, "ncols must be a positive int"),
+    ],
+)
+def test_rejects_bad_options(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        plot_feature_maps(torch.rand(2, 3, 3), **kwargs)
+
+
+# --- show_image -----------------------------------------------------------------------------
+
+
+def test_show_pil_image(no_new_pyplot_figures):
+    img = sample_image()
+    fig = show_image(img, "Chelsea")
+    (ax,) = fig.axes
+    assert ax.get_title() == "Chelsea"
+    assert ax.images[0].get_array().shape == (300, 451, 3)
+    width, height = fig.get_size_inches()
+    assert width > height  # the figure follows the photo's landscape shape
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 7), (1, 3, 5, 7)])
+def test_show_tensor_image(shape):
+    tensor = torch.rand(shape)
+    (ax,) = show_image(tensor).axes
+    assert np.allclose(ax.images[0].get_array(), tensor.reshape(3, 5, 7).permute(1, 2, 0).numpy())
+    assert ax.get_title() == ""
+
+
+def test_show_image_into_existing_axes():
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    assert show_image(torch.rand(3, 4, 4), "right", ax=right) is fig
+    assert right.get_title() == "right" and not left.images
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (1, 4, 4), (2, 3, 4, 4), (4, 4, 3)])
+def test_show_image_rejects_wrong_shapes(shape):
+    with pytest.raises(ValueError, match=r"shape \(3, H, W\) or \(1, 3, H, W\)"):
+        show_image(torch.rand(shape))
+
+
+def test_show_image_rejects_normalised_values():
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*undo any normalisation"):
+        show_image(torch.randn(3, 4, 4) * 3)
+
+
+def test_show_image_rejects_other_types():
+    with pytest.raises(TypeError, match="PIL.Image or a torch.Tensor, got ndarray"):
+        show_image(np.zeros((4, 4, 3)))
+
+
+# --- use_compact_figures --------------------------------------------------------------------
+
+
+def test_compact_figures_is_a_no_op_outside_ipython():
+    import IPython
+
+    assert IPython.get_ipython() is None
+    use_compact_figures()  # must not raise or start a shell
+    assert IPython.get_ipython() is None
+
+
+def test_compact_figures_switches_jupyter_to_jpeg(monkeypatch):
+    import IPython
+    import matplotlib_inline.backend_inline as inline
+
+    calls = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(inline, "set_matplotlib_formats", lambda *a, **k: calls.append((a, k)))
+    use_compact_figures(quality=70)
+    assert calls == [(("jpeg",), {"pil_kwargs": {"quality": 70}})]
+
+
+def test_compact_figures_without_ipython_installed(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ipython(name, *args, **kwargs):
+        if name == "IPython":
+            raise ImportError("no IPython here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ipython)
+    assert cnnbook.plotting.use_compact_figures() is None
+
+
+@pytest.mark.parametrize("quality", [0, 96, 80.0, True])
+def test_compact_figures_rejects_bad_quality(quality):
+    with pytest.raises(ValueError, match="quality must be an int from 1 to 95"):
+        use_compact_figures(quality)
