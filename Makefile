@@ -1,0 +1,30 @@
+# Two commands build everything: `make test` and `make book`.
+# Both create .venv on first use and reinstall only when requirements.txt or pyproject.toml change.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cnnbook-installed
+
+.PHONY: book test check clean
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
+
+test: $(STAMP)
+	$(BIN)/python -m pytest --cov --cov-report=term-missing
+
+# After `make book`: no tracebacks, no stderr, the seed printouts present, page budgets held.
+check: $(STAMP)
+	$(BIN)/python -m pytest checks -p no:cacheprovider
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+clean:
+	rm -rf _build
