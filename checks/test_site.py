@@ -1,0 +1,134 @@
+"""Checks on the built site in _build/html. Run them after `make book`, with `make check`.
+
+They fail when a page shows an error, a traceback or stderr output, when the seed chapter lacks
+one of the printouts it must reproduce, when a figure has no caption or no real alt text, or when
+a page outgrows its weight budget.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+PAGE_BUDGET_BYTES = 1_500_000
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for entry in toc.get("chapters", []):
+        files.append(entry["file"])
+    return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
+
+
+PAGES = _toc_files()
+
+
+def _soup(page: str) -> BeautifulSoup:
+    path = HTML / f"{page}.html"
+    assert path.is_file(), f"{path} is missing: run `make book` first"
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _outputs_text(soup: BeautifulSoup) -> str:
+    return "\n".join(div.get_text() for div in soup.select("div.cell_output"))
+
+
+def test_the_site_was_built():
+    assert (HTML / "index.html").is_file()
+    assert not (HTML / "reports").exists(), "a page failed to execute: see _build/html/reports"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_has_no_error_traceback_or_stderr(page):
+    soup = _soup(page)
+    bad = []
+    for cell in soup.select("div.cell"):
+        if "tag_raises-exception" in cell.get("class", []):
+            continue
+        for out in cell.select("div.cell_output .output"):
+            classes = set(out.get("class", []))
+            text = out.get_text()
+            if classes & {"traceback", "error", "stderr"} or "Traceback (most recent call last)" in text:
+                bad.append(f"{sorted(classes)}: {text[:200]!r}")
+    assert not bad, f"{page} shows errors or stderr:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_figure_has_a_caption_and_real_alt_text(page):
+    soup = _soup(page)
+    for img in soup.select("main img, article img"):
+        alt = (img.get("alt") or "").strip()
+        src = img.get("src", "")
+        assert len(alt) >= 20, f"{page}: image {src} has no descriptive alt text ({alt!r})"
+        assert "/" not in alt and not re.search(r"\.(png|jpe?g|svg|gif)$", alt), f"{page}: alt of {src} is a path"
+        figure = img.find_parent("figure")
+        assert figure is not None and figure.find("figcaption"), f"{page}: image {src} has no caption"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_weight_is_within_budget(page):
+    html_path = HTML / f"{page}.html"
+    soup = _soup(page)
+    total = html_path.stat().st_size
+    for img in soup.find_all("img"):
+        src = img.get("src", "")
+        if src.startswith(("http:", "https:", "data:")):
+            continue
+        total += (html_path.parent / src).resolve().stat().st_size
+    assert total <= PAGE_BUDGET_BYTES, f"{page} weighs {total / 1e6:.2f} MB (budget {PAGE_BUDGET_BYTES / 1e6} MB)"
+
+
+def test_intro_reports_this_build():
+    text = _outputs_text(_soup("book/intro"))
+    assert re.search(r"^device\s+(cpu|cuda)", text, re.MULTILINE), text
+    for name in ("Python", "torch", "torchvision"):
+        assert re.search(rf"^{name}\s+\d+\.\d+", text, re.MULTILINE), f"intro does not print the {name} version"
+
+
+SEED_PRINTOUTS = [
+    "(451, 300)",
+    "torch.Size([1, 3, 256, 256])",
+    "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))",
+    "torch.Size([8, 3, 3, 3])",
+    "torch.Size([3, 3, 3])",
+    "torch.Size([1, 8, 256, 256])",
+    "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)",
+    "torch.Size([1, 8, 128, 128])",
+]
+
+
+@pytest.mark.parametrize("printout", SEED_PRINTOUTS)
+def test_seed_chapter_shows_printout(printout):
+    assert printout in _outputs_text(_soup("book/cnn-in-pytorch"))
+
+
+def test_seed_chapter_names_its_device():
+    assert re.search(r"This page runs on: (cpu|cuda)", _outputs_text(_soup("book/cnn-in-pytorch")))
+
+
+@pytest.mark.parametrize("activation", ["ReLU", "LeakyReLU"])
+def test_seed_chapter_prints_the_four_shapes(activation):
+    text = _outputs_text(_soup("book/cnn-in-pytorch"))
+    expected = [
+        r"input:\s+torch\.Size\(\[1, 3, 256, 256\]\)",
+        r"after conv:\s+torch\.Size\(\[1, 8, 256, 256\]\)",
+        rf"after {activation}:\s+torch\.Size\(\[1, 8, 256, 256\]\)",
+        r"after pool:\s+torch\.Size\(\[1, 8, 128, 128\]\)",
+    ]
+    assert re.search(r"\s+".join(expected), text), f"the four {activation} shapes are not printed in order"
+
+
+SEED_FIGURES = ["fig-input", "fig-conv", "fig-pool", "fig-relu", "fig-relu-pool", "fig-leaky", "fig-leaky-pool", "fig-shared-scale"]
+
+
+@pytest.mark.parametrize("figure_id", SEED_FIGURES)
+def test_seed_chapter_draws_figure(figure_id):
+    figure = _soup("book/cnn-in-pytorch").find("figure", id=figure_id)
+    assert figure is not None and figure.find("img") is not None, f"figure {figure_id} is missing"
