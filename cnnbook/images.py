@@ -15,6 +15,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 SAMPLE_IMAGE = "chelsea.png"
 """The bundled photo: "Chelsea the cat" by Stefan van der Walt, CC0 (see ``cnnbook/data/README.md``)."""
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+"""Per-channel (R, G, B) mean of the ImageNet training images, as torchvision's models expect."""
+IMAGENET_STD = (0.229, 0.224, 0.225)
+"""Per-channel (R, G, B) standard deviation of the ImageNet training images."""
+
 _SIXTEEN_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 

@@ -1,0 +1,77 @@
+"""A convolution written out by hand, to compare with ``torch.nn.functional.conv2d``."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from cnnbook.sizes import IntOrPair, conv_output_size
+
+
+def conv2d_reference(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> torch.Tensor:
+    """Compute a 2-D convolution the slow, readable way, exactly as ``F.conv2d`` defines it.
+
+    ``x`` is ``(N, C, H, W)``, ``weight`` is ``(O, C, kH, kW)`` and ``bias`` is ``(O,)``. For
+    every output position the function cuts out the window of the zero-padded input that the
+    kernel covers (every ``dilation``-th pixel), multiplies it with each filter and sums over
+    channels and kernel positions. Like PyTorch, it does not flip the kernel: strictly
+    speaking it computes a cross-correlation.
+    """
+    _check_inputs(x, weight, bias)
+    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w) = (_pair(v) for v in (stride, padding, dilation))
+    kernel_h, kernel_w = weight.shape[2:]
+    out_h, out_w = conv_output_size(
+        (x.shape[2], x.shape[3]), (kernel_h, kernel_w), (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w)
+    )
+    padded = F.pad(x, (pad_w, pad_w, pad_h, pad_h))  # zeros: left, right, top, bottom
+
+    out = x.new_zeros(x.shape[0], weight.shape[0], out_h, out_w)
+    for i in range(out_h):
+        for j in range(out_w):
+            top, left = i * stride_h, j * stride_w
+            window = padded[
+                :,
+                :,
+                top : top + dil_h * (kernel_h - 1) + 1 : dil_h,
+                left : left + dil_w * (kernel_w - 1) + 1 : dil_w,
+            ]  # (N, C, kH, kW)
+            # one number per (image, filter): sum of window * filter over C, kH and kW
+            out[:, :, i, j] = (window.unsqueeze(1) * weight).sum(dim=(2, 3, 4))
+    if bias is not None:
+        out += bias.view(1, -1, 1, 1)
+    return out
+
+
+def _pair(value: IntOrPair) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else value
+
+
+def _check_inputs(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+    """Raise a clear error when the tensors cannot be convolved."""
+    for name, tensor in (("x", x), ("weight", weight), ("bias", bias)):
+        if tensor is None and name == "bias":
+            continue
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+        if not tensor.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got {tensor.dtype}")
+    if x.dim() != 4:
+        raise ValueError(f"x must have shape (N, C, H, W), got {tuple(x.shape)}")
+    if weight.dim() != 4:
+        raise ValueError(f"weight must have shape (O, C, kH, kW), got {tuple(weight.shape)}")
+    if weight.shape[1] != x.shape[1]:
+        raise ValueError(
+            f"weight expects {weight.shape[1]} input channels but x has {x.shape[1]} "
+            f"(x {tuple(x.shape)}, weight {tuple(weight.shape)})"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"bias must have shape ({weight.shape[0]},), one per filter, got {tuple(bias.shape)}")
+    if len({x.device, weight.device} | ({bias.device} if bias is not None else set())) > 1:
+        raise ValueError("x, weight and bias must be on the same device")

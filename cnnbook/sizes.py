@@ -1,0 +1,151 @@
+"""Output sizes and receptive fields of convolution and pooling layers.
+
+The formulas are PyTorch's own (see the "Shape" sections of ``torch.nn.Conv2d`` and
+``torch.nn.MaxPool2d``), applied to each spatial dimension separately.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+IntOrPair = int | tuple[int, int]
+
+
+def conv_output_size(
+    size: IntOrPair,
+    kernel_size: IntOrPair,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> IntOrPair:
+    """Return the output height/width of a convolution, as ``nn.Conv2d`` computes it.
+
+    ``out = floor((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1``
+
+    Every argument is an int or an ``(h, w)`` pair; the result is an int when all of them are
+    ints, otherwise an ``(h, w)`` pair. Raises ``ValueError`` naming the argument at fault when
+    a value is out of range or the kernel does not fit in the padded input.
+    """
+    args = {"size": size, "kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation}
+    pairs = _as_pairs(args)
+    out = []
+    for dim in range(2):
+        n, k, s, p, d = (pairs[name][dim] for name in args)
+        _check_range(size=n, kernel_size=k, stride=s, padding=p, dilation=d, where=_where(args, dim))
+        span = d * (k - 1) + 1  # how many input pixels the (dilated) kernel covers
+        if span > n + 2 * p:
+            raise ValueError(
+                f"kernel_size={k} with dilation={d} spans {span} pixels, more than the padded input "
+                f"(size {n} + 2 * padding {p} = {n + 2 * p}){_where(args, dim)}"
+            )
+        out.append((n + 2 * p - span) // s + 1)
+    return _result(out, args)
+
+
+def pool_output_size(
+    size: IntOrPair,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+) -> IntOrPair:
+    """Return the output height/width of max or average pooling, as ``nn.MaxPool2d`` computes it.
+
+    ``stride`` defaults to ``kernel_size``. With ``ceil_mode=True`` the division rounds up, but
+    a window that would start in the right or bottom padding is dropped. As in PyTorch,
+    ``padding`` may be at most half of ``kernel_size``.
+
+    Arguments are ints or ``(h, w)`` pairs, as for :func:`conv_output_size`.
+    """
+    if not isinstance(ceil_mode, bool):
+        raise ValueError(f"ceil_mode must be True or False, got {ceil_mode!r}")
+    args = {
+        "size": size,
+        "kernel_size": kernel_size,
+        "stride": kernel_size if stride is None else stride,
+        "padding": padding,
+        "dilation": dilation,
+    }
+    pairs = _as_pairs(args)
+    out = []
+    for dim in range(2):
+        n, k, s, p, d = (pairs[name][dim] for name in args)
+        _check_range(size=n, kernel_size=k, stride=s, padding=p, dilation=d, where=_where(args, dim))
+        if 2 * p > k:
+            raise ValueError(f"padding={p} is more than half of kernel_size={k}{_where(args, dim)}")
+        span = d * (k - 1) + 1
+        room = n + 2 * p - span
+        if room < 0:
+            raise ValueError(
+                f"kernel_size={k} with dilation={d} spans {span} pixels, more than the padded input "
+                f"(size {n} + 2 * padding {p} = {n + 2 * p}){_where(args, dim)}"
+            )
+        steps = math.ceil(room / s) if ceil_mode else room // s
+        if ceil_mode and steps * s >= n + p:  # the last window would start in the padding
+            steps -= 1
+        out.append(steps + 1)
+    return _result(out, args)
+
+
+def receptive_fields(layers: Sequence[tuple[int, int] | tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Return the receptive field and the jump after each layer of a stack.
+
+    Each layer is ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)``. After layer
+    ``i``, one output pixel sees a ``field x field`` square of the input, and neighbouring output
+    pixels are ``jump`` input pixels apart:
+    ``field += dilation * (kernel_size - 1) * jump`` and then ``jump *= stride``.
+    """
+    field, jump = 1, 1
+    result = []
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, tuple) or len(layer) not in (2, 3):
+            raise ValueError(f"layer {index} must be (kernel_size, stride[, dilation]), got {layer!r}")
+        kernel, stride, dilation = (*layer, 1) if len(layer) == 2 else layer
+        _check_range(kernel_size=kernel, stride=stride, dilation=dilation, where=f" (layer {index})")
+        field += dilation * (kernel - 1) * jump
+        jump *= stride
+        result.append((field, jump))
+    return result
+
+
+_MINIMUM = {"size": 1, "kernel_size": 1, "stride": 1, "padding": 0, "dilation": 1}
+
+
+def _check_range(where: str, **values: int) -> None:
+    """Raise ``ValueError`` naming the first argument below its minimum."""
+    for name, value in values.items():
+        if value < _MINIMUM[name]:
+            rule = "non-negative" if _MINIMUM[name] == 0 else "at least 1"
+            raise ValueError(f"{name} must be {rule}, got {value}{where}")
+
+
+def _as_pairs(args: dict[str, IntOrPair]) -> dict[str, tuple[int, int]]:
+    """Turn each int argument into an ``(h, w)`` pair, checking types on the way."""
+    pairs = {}
+    for name, value in args.items():
+        pair = (value, value) if isinstance(value, int) else value
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(_is_int(v) for v in pair)) or _is_bool(value):
+            raise ValueError(f"{name} must be an int or an (h, w) pair of ints, got {value!r}")
+        pairs[name] = pair
+    return pairs
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool) or (isinstance(value, tuple) and any(isinstance(v, bool) for v in value))
+
+
+def _where(args: dict[str, IntOrPair], dim: int) -> str:
+    """Say which dimension is at fault, when the arguments were pairs."""
+    if all(isinstance(v, int) for v in args.values()):
+        return ""
+    return f" (in the {'height' if dim == 0 else 'width'})"
+
+
+def _result(out: list[int], args: dict[str, IntOrPair]) -> IntOrPair:
+    return out[0] if all(isinstance(v, int) for v in args.values()) else (out[0], out[1])

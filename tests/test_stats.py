@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from cnnbook import ActivationStats, activation_stats
+
+
+def test_counts_zeros_negatives_and_dead_channels():
+    acts = torch.tensor(
+        [
+            [[0.0, 1.0], [2.0, 0.0]],  # half zero
+            [[0.0, 0.0], [0.0, 0.0]],  # dead
+            [[-1.0, 3.0], [-2.0, 4.0]],  # no zeros, half negative
+        ]
+    )
+    stats = activation_stats(acts)
+    assert isinstance(stats, ActivationStats)
+    assert stats.zero_fraction.tolist() == [0.5, 1.0, 0.0]
+    assert stats.negative_fraction.tolist() == [0.0, 0.0, 0.5]
+    assert stats.total_zero_fraction == pytest.approx(6 / 12)
+    assert stats.dead_channels == (1,)
+    assert stats.mean.tolist() == [0.75, 0.0, 1.0]
+
+
+def test_a_channel_is_dead_only_if_zero_in_every_image():
+    batch = torch.zeros(2, 2, 3, 3)
+    batch[1, 0, 1, 1] = 0.5  # channel 0 fires once, in the second image
+    assert activation_stats(batch).dead_channels == (1,)
+
+
+def test_relu_output_of_a_seeded_conv():
+    torch.manual_seed(0)
+    pre = torch.nn.Conv2d(3, 4, 3)(torch.rand(1, 3, 16, 16))
+    stats = activation_stats(torch.relu(pre))
+    assert torch.equal(stats.zero_fraction, (pre <= 0).float().mean(dim=(0, 2, 3)))
+    assert stats.negative_fraction.sum() == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        ([1.0], TypeError, "expects a torch.Tensor, got list"),
+        (torch.zeros(4, 4), ValueError, r"expected shape \(C, H, W\) or \(N, C, H, W\)"),
+        (torch.zeros(0, 2, 2), ValueError, "non-empty"),
+        (torch.zeros(1, 2, 2, dtype=torch.complex64), TypeError, "real-valued"),
+        (torch.full((1, 2, 2), float("nan")), ValueError, "NaN"),
+    ],
+)
+def test_rejects_bad_input(value, error, message):
+    with pytest.raises(error, match=message):
+        activation_stats(value)
