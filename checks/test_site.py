@@ -22,8 +22,8 @@ PAGE_BUDGET_BYTES = 1_500_000
 def _toc_files() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
-    for entry in toc.get("chapters", []):
-        files.append(entry["file"])
+    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
+        files.extend(entry["file"] for entry in part["chapters"])
     return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
 
 
