@@ -14,7 +14,8 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing
 
-# After `make book`: no tracebacks, no stderr, the seed printouts present, page budgets held.
+# After `make book`: no tracebacks, no stderr, the seed printouts present, page budgets held;
+# and every chapter runs as a plain script (the reader's copy-paste path).
 check: $(STAMP)
 	$(BIN)/python -m pytest checks -p no:cacheprovider
 

@@ -1,0 +1,62 @@
+"""The reader's copy-paste path: each chapter's visible code cells, pasted in order into one plain
+Python script, run in a fresh interpreter outside Jupyter, without errors and without anything on
+stderr. Cells tagged `remove-cell` (the book's own glue) are skipped: a reader never sees them, and
+the visible cells need nothing beyond `cnnbook` and its dependencies.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from myst_nb.core.read import read_myst_markdown_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _chapters() -> list[Path]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
+        files.extend(entry["file"] for entry in part["chapters"])
+    return [ROOT / f"{f}.md" for f in files]
+
+
+def visible_code(path: Path) -> str:
+    """The code cells of a MyST notebook that a reader can see, joined into one script."""
+    notebook = read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=str(path))
+    cells = [
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])
+    ]
+    return "\n\n".join(cells) + "\n"
+
+
+@pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.stem)
+def test_chapter_runs_as_a_plain_script(chapter, tmp_path):
+    script = tmp_path / f"{chapter.stem}.py"
+    script.write_text(visible_code(chapter))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "MPLBACKEND"))}
+    env["MPLBACKEND"] = "Agg"
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == "", f"{chapter.name} wrote to stderr:\n{result.stderr[-3000:]}"
+    assert result.stdout.strip(), f"{chapter.name} printed nothing"
+
+
+def test_remove_cells_are_skipped(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+        "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
+        "```{code-cell} ipython3\nshown = 1\n```\n\n"
+        "```{code-cell} ipython3\n---\ntags: [remove-cell]\n---\nhidden = 2\n```\n"
+    )
+    assert visible_code(page) == "shown = 1\n"
