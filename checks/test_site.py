@@ -8,26 +8,14 @@ a page outgrows its weight budget.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-import yaml
+from book_toc import ROOT, toc_pages
 from bs4 import BeautifulSoup
 
-ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 PAGE_BUDGET_BYTES = 1_500_000
-
-
-def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
-        files.extend(entry["file"] for entry in part["chapters"])
-    return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
-
-
-PAGES = _toc_files()
+PAGES = toc_pages()
 
 
 def _soup(page: str) -> BeautifulSoup:

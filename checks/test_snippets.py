@@ -12,18 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from book_toc import ROOT, toc_pages
 from myst_nb.core.read import read_myst_markdown_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _chapters() -> list[Path]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
-        files.extend(entry["file"] for entry in part["chapters"])
-    return [ROOT / f"{f}.md" for f in files]
 
 
 def visible_code(path: Path) -> str:
@@ -37,7 +27,7 @@ def visible_code(path: Path) -> str:
     return "\n\n".join(cells) + "\n"
 
 
-@pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("chapter", [ROOT / f"{page}.md" for page in toc_pages()], ids=lambda p: p.stem)
 def test_chapter_runs_as_a_plain_script(chapter, tmp_path):
     script = tmp_path / f"{chapter.stem}.py"
     script.write_text(visible_code(chapter))

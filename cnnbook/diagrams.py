@@ -54,7 +54,7 @@ def plot_conv_steps(
     fig = Figure(figsize=(cell * sum(widths) + 1.5, (cell * padded.shape[0] + 0.5) * len(positions)), layout="constrained")
     axes = fig.subplots(len(positions), 3, squeeze=False, width_ratios=widths)
     order = [(r, c) for r in range(out.shape[0]) for c in range(out.shape[1])]
-    for (row, col), (ax_in, ax_k, ax_out) in zip(positions, axes):
+    for (row, col), (ax_in, ax_k, ax_out) in zip(positions, axes, strict=True):
         top, left = row * stride, col * stride
         taps = [(top + dilation * a, left + dilation * b) for a in range(kernel.shape[0]) for b in range(kernel.shape[1])]
         shade = np.zeros(padded.shape)
