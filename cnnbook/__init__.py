@@ -9,34 +9,60 @@ Each helper lives in the module named after its job:
 - :mod:`cnnbook.conv`: :func:`conv2d_reference`
 - :mod:`cnnbook.diagrams`: :func:`plot_conv_steps`
 - :mod:`cnnbook.stats`: :func:`activation_stats`
+- :mod:`cnnbook.data`: :func:`fashion_mnist`
+- :mod:`cnnbook.models`: :class:`LeNet`
+- :mod:`cnnbook.hooks`: :func:`capture_activations`, :func:`layer_summary`
+- :mod:`cnnbook.train`: :func:`train`, :func:`evaluate`, :func:`predict`
 """
 
 from cnnbook.conv import conv2d_reference
+from cnnbook.data import CLASS_NAMES, fashion_mnist
 from cnnbook.device import get_device, seed_everything
 from cnnbook.diagrams import plot_conv_steps
+from cnnbook.hooks import LayerRow, capture_activations, layer_summary
 from cnnbook.images import IMAGENET_MEAN, IMAGENET_STD, load_image, sample_image, to_batch
-from cnnbook.plotting import plot_feature_maps, show_image, use_compact_figures
+from cnnbook.models import LeNet
+from cnnbook.plotting import (
+    plot_confusion_matrix,
+    plot_feature_maps,
+    plot_rgb_filters,
+    show_image,
+    use_compact_figures,
+)
 from cnnbook.sizes import conv_output_size, pool_output_size, receptive_fields
 from cnnbook.stats import ActivationStats, activation_stats
+from cnnbook.train import History, evaluate, predict, train
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CLASS_NAMES",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "ActivationStats",
+    "History",
+    "LayerRow",
+    "LeNet",
     "activation_stats",
+    "capture_activations",
     "conv2d_reference",
     "conv_output_size",
+    "evaluate",
+    "fashion_mnist",
     "get_device",
+    "layer_summary",
     "load_image",
+    "plot_confusion_matrix",
     "plot_conv_steps",
     "plot_feature_maps",
+    "plot_rgb_filters",
     "pool_output_size",
+    "predict",
     "receptive_fields",
     "sample_image",
     "seed_everything",
     "show_image",
     "to_batch",
+    "train",
     "use_compact_figures",
 ]

@@ -161,3 +161,64 @@ def _as_chw(maps: torch.Tensor) -> torch.Tensor:
     if not torch.isfinite(fmap).all():
         raise ValueError("feature maps contain NaN or infinite values")
     return fmap
+
+
+def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> Figure:
+    """Draw a confusion matrix (rows: true class, columns: predicted class) with its counts.
+
+    The colour shows each count as a share of its row (the true class), from 0 to 1, so
+    classes of different sizes are comparable; the number printed in each cell is the count.
+    """
+    if not isinstance(matrix, torch.Tensor) or matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be a square 2-D tensor, got {_shape_of(matrix)}")
+    if isinstance(class_names, str) or len(class_names) != matrix.shape[0]:
+        raise ValueError(f"class_names must name all {matrix.shape[0]} classes")
+    counts = matrix.detach().cpu().to(torch.int64)
+    if (counts < 0).any():
+        raise ValueError("a confusion matrix holds counts; it has negative entries")
+    shares = counts.float() / counts.sum(dim=1, keepdim=True).clamp(min=1)
+    size = 0.55 * len(class_names) + 1.5
+    fig = Figure(figsize=(size + 1, size), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(shares.numpy(), cmap="Blues", vmin=0, vmax=1)
+    for row in range(len(counts)):
+        for col in range(len(counts)):
+            if counts[row, col]:
+                colour = "white" if shares[row, col] > 0.5 else "black"
+                ax.text(col, row, str(counts[row, col].item()), ha="center", va="center", fontsize="x-small", color=colour)
+    ticks = range(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="share of the true class")
+    return fig
+
+
+def plot_rgb_filters(weight: torch.Tensor, *, ncols: int = 8, panel_size: float = 0.8) -> Figure:
+    """Draw the filters of a first convolution layer, ``(O, 3, kH, kW)``, as small RGB tiles.
+
+    Each filter is stretched to its own range (its lowest weight over all three colours maps to
+    0, its highest to 1), as is usual for first-layer filters: the tiles show patterns, not
+    magnitudes.
+    """
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 4 or weight.shape[1] != 3:
+        raise ValueError(f"weight must have shape (out_channels, 3, kH, kW), got {_shape_of(weight)}")
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    filters = weight.detach().float().cpu()
+    low = filters.amin(dim=(1, 2, 3), keepdim=True)
+    high = filters.amax(dim=(1, 2, 3), keepdim=True)
+    tiles = (filters - low) / (high - low).clamp(min=1e-12)
+    ncols = min(ncols, len(tiles))
+    nrows = math.ceil(len(tiles) / ncols)
+    fig = Figure(figsize=(ncols * panel_size, nrows * panel_size), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for index, ax in enumerate(axes):
+        ax.set_axis_off()
+        if index < len(tiles):
+            ax.imshow(tiles[index].permute(1, 2, 0).numpy(), interpolation="nearest")
+    return fig
+
+
+def _shape_of(value: object) -> str:
+    return f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__

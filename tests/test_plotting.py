@@ -7,7 +7,14 @@ import torch
 from matplotlib.figure import Figure
 
 import cnnbook.plotting
-from cnnbook import plot_feature_maps, sample_image, show_image, use_compact_figures
+from cnnbook import (
+    plot_confusion_matrix,
+    plot_feature_maps,
+    plot_rgb_filters,
+    sample_image,
+    show_image,
+    use_compact_figures,
+)
 
 
 def _panels(fig):
@@ -228,3 +235,62 @@ def test_compact_figures_without_ipython_installed(monkeypatch):
 def test_compact_figures_rejects_bad_quality(quality):
     with pytest.raises(ValueError, match="quality must be an int from 1 to 95"):
         use_compact_figures(quality)
+
+
+# --- plot_confusion_matrix ------------------------------------------------------------------
+
+
+def test_confusion_matrix_colours_row_shares_and_prints_counts():
+    matrix = torch.tensor([[8, 2, 0], [1, 1, 0], [0, 0, 5]])
+    fig = plot_confusion_matrix(matrix, ["a", "b", "c"])
+    ax = fig.axes[0]
+    shares = ax.images[0].get_array()
+    assert np.allclose(shares[0], [0.8, 0.2, 0.0]) and np.allclose(shares[1], [0.5, 0.5, 0.0])
+    assert sorted(t.get_text() for t in ax.texts) == sorted(["8", "2", "1", "1", "5"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert ax.get_ylabel() == "true class"
+
+
+@pytest.mark.parametrize(
+    ("matrix", "names", "message"),
+    [
+        (torch.zeros(2, 3), ["a", "b"], "square 2-D tensor"),
+        ([[1, 0], [0, 1]], ["a", "b"], "square 2-D tensor, got list"),
+        (torch.eye(2), ["a"], "must name all 2 classes"),
+        (torch.eye(2), "ab", "must name all 2 classes"),
+        (-torch.eye(2), ["a", "b"], "negative entries"),
+    ],
+)
+def test_confusion_matrix_rejects_bad_input(matrix, names, message):
+    with pytest.raises(ValueError, match=message):
+        plot_confusion_matrix(matrix, names)
+
+
+# --- plot_rgb_filters -----------------------------------------------------------------------
+
+
+def test_rgb_filters_are_stretched_per_filter():
+    weight = torch.randn(10, 3, 3, 3)
+    fig = plot_rgb_filters(weight, ncols=4)
+    assert len(fig.axes) == 12
+    tiles = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert len(tiles) == 10 and tiles[0].shape == (3, 3, 3)
+    assert all(np.isclose(t.min(), 0) and np.isclose(t.max(), 1) for t in tiles)
+
+
+def test_rgb_filters_constant_filter_does_not_divide_by_zero():
+    (ax,) = plot_rgb_filters(torch.ones(1, 3, 2, 2)).axes
+    assert np.all(ax.images[0].get_array() == 0)
+
+
+@pytest.mark.parametrize(
+    ("weight", "kwargs", "message"),
+    [
+        (torch.zeros(4, 1, 3, 3), {}, r"shape \(out_channels, 3, kH, kW\)"),
+        (np.zeros((4, 3, 3, 3)), {}, "got ndarray"),
+        (torch.zeros(4, 3, 3, 3), {"ncols": 0}, "ncols must be a positive int"),
+    ],
+)
+def test_rgb_filters_reject_bad_input(weight, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        plot_rgb_filters(weight, **kwargs)
