@@ -177,7 +177,7 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> F
     if (counts < 0).any():
         raise ValueError("a confusion matrix holds counts; it has negative entries")
     shares = counts.float() / counts.sum(dim=1, keepdim=True).clamp(min=1)
-    size = 0.55 * len(class_names) + 1.5
+    size = 0.7 * len(class_names) + 1.5
     fig = Figure(figsize=(size + 1, size), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(shares.numpy(), cmap="Blues", vmin=0, vmax=1)
@@ -185,7 +185,7 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> F
         for col in range(len(counts)):
             if counts[row, col]:
                 colour = "white" if shares[row, col] > 0.5 else "black"
-                ax.text(col, row, str(counts[row, col].item()), ha="center", va="center", fontsize="x-small", color=colour)
+                ax.text(col, row, str(counts[row, col].item()), ha="center", va="center", fontsize="small", color=colour)
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
     ax.set_yticks(ticks, class_names)
