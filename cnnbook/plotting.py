@@ -177,7 +177,7 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> F
     if (counts < 0).any():
         raise ValueError("a confusion matrix holds counts; it has negative entries")
     shares = counts.float() / counts.sum(dim=1, keepdim=True).clamp(min=1)
-    size = 0.7 * len(class_names) + 1.5
+    size = 0.5 * len(class_names) + 1.5
     fig = Figure(figsize=(size + 1, size), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(shares.numpy(), cmap="Blues", vmin=0, vmax=1)
