@@ -2,7 +2,7 @@
 
 Each helper lives in the module named after its job:
 
-- :mod:`cnnbook.device`: :func:`get_device`, :func:`seed_everything`
+- :mod:`cnnbook.device`: :func:`get_device`, :func:`seed_everything`, :func:`last_seed`
 - :mod:`cnnbook.images`: :func:`sample_image`, :func:`load_image`, :func:`to_batch`
 - :mod:`cnnbook.plotting`: :func:`show_image`, :func:`plot_feature_maps`, :func:`use_compact_figures`
 - :mod:`cnnbook.sizes`: :func:`conv_output_size`, :func:`pool_output_size`, :func:`receptive_fields`
@@ -13,12 +13,16 @@ Each helper lives in the module named after its job:
 - :mod:`cnnbook.models`: :class:`LeNet`
 - :mod:`cnnbook.hooks`: :func:`capture_activations`, :func:`layer_summary`
 - :mod:`cnnbook.train`: :func:`train`, :func:`evaluate`, :func:`predict`
+- :mod:`cnnbook.bench`: :func:`time_call`, :func:`conv2d_flops`, :func:`peak_tflops`
+- :mod:`cnnbook.facts`: :func:`build_facts`, :func:`environment`
 """
 
+from cnnbook.bench import conv2d_flops, peak_tflops, time_call
 from cnnbook.conv import conv2d_reference
 from cnnbook.data import CLASS_NAMES, fashion_mnist
-from cnnbook.device import get_device, seed_everything
+from cnnbook.device import get_device, last_seed, seed_everything
 from cnnbook.diagrams import plot_conv_steps
+from cnnbook.facts import BuildFacts, build_facts, environment
 from cnnbook.hooks import LayerRow, capture_activations, layer_summary
 from cnnbook.images import IMAGENET_MEAN, IMAGENET_STD, load_image, sample_image, to_batch
 from cnnbook.models import LeNet
@@ -40,18 +44,24 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "ActivationStats",
+    "BuildFacts",
     "History",
     "LayerRow",
     "LeNet",
     "activation_stats",
+    "build_facts",
     "capture_activations",
+    "conv2d_flops",
     "conv2d_reference",
     "conv_output_size",
+    "environment",
     "evaluate",
     "fashion_mnist",
     "get_device",
+    "last_seed",
     "layer_summary",
     "load_image",
+    "peak_tflops",
     "plot_confusion_matrix",
     "plot_conv_steps",
     "plot_feature_maps",
@@ -62,6 +72,7 @@ __all__ = [
     "sample_image",
     "seed_everything",
     "show_image",
+    "time_call",
     "to_batch",
     "train",
     "use_compact_figures",

@@ -9,6 +9,9 @@ import numpy as np
 import torch
 
 DEVICE_ENV_VAR = "CNNBOOK_DEVICE"
+REQUIRE_GPU_ENV_VAR = "CNNBOOK_REQUIRE_GPU"
+
+_last_seed: int | None = None
 
 
 def get_device() -> torch.device:
@@ -17,7 +20,18 @@ def get_device() -> torch.device:
     Setting the environment variable ``CNNBOOK_DEVICE`` (for example ``cpu`` or ``cuda:1``)
     overrides the choice. An override naming a device that is not available raises
     ``RuntimeError`` instead of silently running elsewhere.
+
+    A GPU build host sets ``CNNBOOK_REQUIRE_GPU=1``: then finding no CUDA device raises
+    ``RuntimeError`` instead of falling back to the CPU.
     """
+    require = os.environ.get(REQUIRE_GPU_ENV_VAR, "").strip()
+    if require not in ("", "0", "1"):
+        raise ValueError(f"{REQUIRE_GPU_ENV_VAR} must be '1' or '0', got {require!r}")
+    if require == "1" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"{REQUIRE_GPU_ENV_VAR}=1, but torch sees no CUDA device "
+            f"(torch {torch.__version__}, built for CUDA {torch.version.cuda or 'none'})"
+        )
     override = os.environ.get(DEVICE_ENV_VAR, "").strip()
     if not override:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -34,6 +48,8 @@ def get_device() -> torch.device:
             )
     elif device.type != "cpu":
         raise ValueError(f"{DEVICE_ENV_VAR}={override!r}: only 'cpu' and 'cuda[:N]' are supported")
+    elif require == "1":
+        raise RuntimeError(f"{REQUIRE_GPU_ENV_VAR}=1 contradicts {DEVICE_ENV_VAR}={override!r}")
     return device
 
 
@@ -47,8 +63,15 @@ def seed_everything(seed: int) -> None:
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    global _last_seed
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+    _last_seed = seed
+
+
+def last_seed() -> int | None:
+    """Return the seed of the latest :func:`seed_everything` call, or ``None`` if there was none."""
+    return _last_seed

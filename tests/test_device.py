@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from cnnbook import get_device, seed_everything
+from cnnbook import get_device, last_seed, seed_everything
 
 
 @pytest.fixture(autouse=True)
 def _no_override(monkeypatch):
     monkeypatch.delenv("CNNBOOK_DEVICE", raising=False)
+    monkeypatch.delenv("CNNBOOK_REQUIRE_GPU", raising=False)
 
 
 def test_default_follows_cuda_availability(monkeypatch):
@@ -58,6 +59,46 @@ def test_override_with_unsupported_device_type(monkeypatch):
     monkeypatch.setenv("CNNBOOK_DEVICE", "meta")
     with pytest.raises(ValueError, match="only 'cpu' and 'cuda"):
         get_device()
+
+
+def test_require_gpu_without_cuda_raises(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("CNNBOOK_REQUIRE_GPU", "1")
+    with pytest.raises(RuntimeError, match="CNNBOOK_REQUIRE_GPU=1, but torch sees no CUDA device"):
+        get_device()
+
+
+def test_require_gpu_with_cuda_returns_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("CNNBOOK_REQUIRE_GPU", "1")
+    assert get_device() == torch.device("cuda")
+
+
+def test_require_gpu_contradicting_a_cpu_override(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("CNNBOOK_REQUIRE_GPU", "1")
+    monkeypatch.setenv("CNNBOOK_DEVICE", "cpu")
+    with pytest.raises(RuntimeError, match="contradicts CNNBOOK_DEVICE='cpu'"):
+        get_device()
+
+
+def test_require_gpu_zero_allows_the_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("CNNBOOK_REQUIRE_GPU", "0")
+    assert get_device() == torch.device("cpu")
+
+
+def test_require_gpu_with_an_unclear_value(monkeypatch):
+    monkeypatch.setenv("CNNBOOK_REQUIRE_GPU", "yes")
+    with pytest.raises(ValueError, match="CNNBOOK_REQUIRE_GPU must be '1' or '0', got 'yes'"):
+        get_device()
+
+
+def test_last_seed_remembers_the_latest_call():
+    seed_everything(11)
+    assert last_seed() == 11
+    seed_everything(3)
+    assert last_seed() == 3
 
 
 def _draw():

@@ -1,0 +1,144 @@
+"""Where and how a page was built: the device, the library versions, the seed and the time taken.
+
+Every page of the book ends with :func:`build_facts`; the "How this book was built" page prints
+:func:`environment` in full.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+
+import psutil
+import torch
+
+from cnnbook.device import get_device, last_seed
+
+
+@dataclass(frozen=True)
+class BuildFacts:
+    """The one-line record at the end of each page; Jupyter shows it as a small paragraph."""
+
+    device: str
+    torch: str
+    cuda: str | None
+    cudnn: str | None
+    seed: int | None
+    seconds: float
+
+    def __str__(self) -> str:
+        parts = [f"Built on {self.device}", f"torch {self.torch}"]
+        if self.cuda is not None:
+            parts.append(f"CUDA {self.cuda}")
+        if self.cudnn is not None:
+            parts.append(f"cuDNN {self.cudnn}")
+        parts.append("not seeded" if self.seed is None else f"seed {self.seed}")
+        parts.append(f"ran in {self.seconds:.1f} s")
+        return " · ".join(parts)
+
+    def _repr_html_(self) -> str:
+        return f'<p class="cnnbook-build-facts">{html.escape(str(self))}</p>'
+
+
+def build_facts(device: torch.device | str | None = None) -> BuildFacts:
+    """Describe this run: the device (``get_device()`` unless given), versions, seed and run time.
+
+    The seed is the one last passed to :func:`cnnbook.seed_everything`; the run time counts from
+    the start of this Python process, which for a page of the book is its kernel. CUDA and cuDNN
+    versions appear only for a CUDA device.
+    """
+    device = get_device() if device is None else torch.device(device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"build_facts was asked about {device}, but no CUDA device is available")
+        name, cuda, cudnn = torch.cuda.get_device_name(device), torch.version.cuda, _cudnn_version()
+    elif device.type == "cpu":
+        name, cuda, cudnn = "CPU", None, None
+    else:
+        raise ValueError(f"build_facts describes 'cpu' or 'cuda' devices, got {device.type!r}")
+    return BuildFacts(
+        device=name,
+        torch=torch.__version__,
+        cuda=cuda,
+        cudnn=cudnn,
+        seed=last_seed(),
+        seconds=time.time() - psutil.Process().create_time(),
+    )
+
+
+def environment(packages: Sequence[str] = ()) -> dict[str, str]:
+    """Return the build environment as ``{what: version or description}``, in reading order.
+
+    Always: Python, the platform, CPU cores, torch, torchvision, CUDA, cuDNN, the GPU (model and
+    memory) and the NVIDIA driver when ``nvidia-smi`` is present; then each distribution named
+    in ``packages`` (for example ``"jupyter-book"``), or ``"not installed"``.
+    """
+    if isinstance(packages, str):
+        raise TypeError("packages must be a sequence of distribution names, not one string")
+    import torchvision
+
+    cuda_ok = torch.cuda.is_available()
+    facts = {
+        "Python": platform.python_version(),
+        "Platform": platform.platform(),
+        "CPU cores": str(os.cpu_count()),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "CUDA (torch built for)": torch.version.cuda or "none (CPU-only build)",
+        "cuDNN": _cudnn_version() or "not available",
+        "GPU": _gpu_description() if cuda_ok else "none",
+        "NVIDIA driver": _nvidia_driver() or "no nvidia-smi",
+    }
+    for name in packages:
+        try:
+            facts[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            facts[name] = "not installed"
+    return facts
+
+
+def _cudnn_version() -> str | None:
+    """cuDNN's version as ``major.minor.patch``, or ``None`` when torch has no cuDNN."""
+    if not torch.backends.cudnn.is_available():
+        return None
+    number = torch.backends.cudnn.version()
+    if number is None:
+        return None
+    if number >= 90000:  # cuDNN 9 encodes major * 10000 + minor * 100 + patch
+        return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+    return f"{number // 1000}.{number // 100 % 10}.{number % 100}"
+
+
+def _gpu_description() -> str:
+    """Every visible GPU as ``name (memory GiB)``."""
+    gpus = []
+    for index in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(index)
+        gpus.append(f"{props.name} ({props.total_memory / 2**30:.0f} GiB)")
+    return ", ".join(gpus)
+
+
+def _nvidia_driver() -> str | None:
+    """The driver version ``nvidia-smi`` reports, or ``None`` without a working ``nvidia-smi``."""
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return None
+    try:
+        result = subprocess.run(
+            [exe, "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    versions = sorted(set(result.stdout.split()))
+    return ", ".join(versions) or None
