@@ -8,7 +8,10 @@ STAMP  := $(VENV)/.cnnbook-installed
 
 .PHONY: book test check clean
 
+# tools/exec_cache.py clears the execution cache when cnnbook/ or the requirements changed, since
+# myst-nb's cache only notices changes to the pages' own code cells.
 book: $(STAMP)
+	$(BIN)/python tools/exec_cache.py
 	$(BIN)/python -m cnnbook.weights
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
 

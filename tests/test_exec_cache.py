@@ -1,0 +1,137 @@
+"""tools/exec_cache.py: the execution cache follows cnnbook, and a no-op build executes nothing."""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("exec_cache", ROOT / "tools" / "exec_cache.py")
+exec_cache = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(exec_cache)
+
+
+def _inputs(tmp_path):
+    (tmp_path / "cnnbook").mkdir()
+    (tmp_path / "cnnbook" / "__init__.py").write_text("x = 1\n")
+    (tmp_path / "requirements.txt").write_text("torch\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    return tmp_path
+
+
+def test_hash_follows_package_and_requirements_but_not_bytecode(tmp_path):
+    root = _inputs(tmp_path)
+    first = exec_cache.inputs_hash(root)
+    (root / "cnnbook" / "__pycache__").mkdir()
+    (root / "cnnbook" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"junk")
+    assert exec_cache.inputs_hash(root) == first
+    (root / "cnnbook" / "__init__.py").write_text("x = 2\n")
+    second = exec_cache.inputs_hash(root)
+    assert second != first
+    (root / "requirements.txt").write_text("torch<3\n")
+    assert exec_cache.inputs_hash(root) != second
+
+
+def test_a_renamed_file_changes_the_hash(tmp_path):
+    root = _inputs(tmp_path)
+    first = exec_cache.inputs_hash(root)
+    (root / "cnnbook" / "__init__.py").rename(root / "cnnbook" / "other.py")
+    assert exec_cache.inputs_hash(root) != first
+
+
+def test_refresh_clears_only_when_the_inputs_change(tmp_path):
+    root = _inputs(tmp_path)
+    build = tmp_path / "_build"
+    assert "no execution cache yet" in exec_cache.refresh(root, build)
+    (build / ".jupyter_cache" / "global.db").write_text("cached")
+    (build / ".doctrees").mkdir()
+    assert "is current" in exec_cache.refresh(root, build)
+    assert (build / ".jupyter_cache" / "global.db").exists()
+
+    (root / "cnnbook" / "__init__.py").write_text("x = 3\n")
+    message = exec_cache.refresh(root, build)
+    assert "was made for" in message and "cleared it" in message
+    assert not (build / ".jupyter_cache" / "global.db").exists()
+    assert not (build / ".doctrees").exists()
+    assert "is current" in exec_cache.refresh(root, build)
+
+
+def test_a_cache_without_a_hash_is_cleared(tmp_path):
+    root = _inputs(tmp_path)
+    build = tmp_path / "_build"
+    (build / ".jupyter_cache").mkdir(parents=True)
+    (build / ".jupyter_cache" / "global.db").write_text("cached")
+    assert "has no inputs hash" in exec_cache.refresh(root, build)
+    assert not (build / ".jupyter_cache" / "global.db").exists()
+
+
+PAGE = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Cache test
+
+```{code-cell} ipython3
+import cnnbook
+
+print("device name:", cnnbook.build_facts("cpu").device)
+```
+"""
+
+
+def _make_book(repo: Path) -> str:
+    """Run the real `make book` in ``repo`` with its own copy of cnnbook; return the log."""
+    env = {**os.environ, "PYTHONPATH": str(repo), "CNNBOOK_DEVICE": "cpu"}
+    env.pop("CNNBOOK_REQUIRE_GPU", None)
+    # -o: never reinstall into the shared .venv from the temporary copy.
+    result = subprocess.run(
+        ["make", "-C", str(repo), "-o", ".venv/.cnnbook-installed", "book"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    return log
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "jupyter-book").exists(), reason="needs the .venv of make")
+def test_changing_a_helper_re_executes_and_a_no_op_build_executes_nothing(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "cnnbook", repo / "cnnbook", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "tools", repo / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("Makefile", "requirements.txt", "pyproject.toml", "_config.yml"):
+        shutil.copy2(ROOT / name, repo / name)
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    (repo / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    (repo / "page.md").write_text(PAGE)
+    html = repo / "_build" / "html" / "page.html"
+
+    first = _make_book(repo)
+    assert "Executing notebook" in first
+    assert "device name: CPU" in html.read_text()
+
+    facts = repo / "cnnbook" / "facts.py"
+    source = facts.read_text()
+    assert source.count('name, cuda, cudnn = "CPU", None, None') == 1
+    facts.write_text(source.replace('"CPU", None, None', '"CPU (edited)", None, None'))
+    second = _make_book(repo)
+    assert "cleared it" in second
+    assert "Executing notebook" in second
+    assert "device name: CPU (edited)" in html.read_text()
+
+    third = _make_book(repo)
+    assert "is current" in third
+    assert "Executing notebook" not in third
+    assert "device name: CPU (edited)" in html.read_text()
