@@ -1,0 +1,87 @@
+"""The GitHub workflows pass actionlint, and say what the publishing process relies on."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+BIN = Path(sys.executable).parent
+
+
+def _actionlint(*files: Path) -> subprocess.CompletedProcess:
+    exe = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
+    assert exe, "actionlint is missing: install requirements.txt (make test does)"
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # and shellcheck
+    return subprocess.run(
+        [exe, "-no-color", "-oneline", *map(str, files)], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+
+
+def _load(name: str) -> dict:
+    workflow = yaml.safe_load((WORKFLOWS / name).read_text())
+    workflow["on"] = workflow.pop(True)  # YAML 1.1 reads the key `on` as True
+    return workflow
+
+
+def test_actionlint_passes_on_both_workflows():
+    files = sorted(WORKFLOWS.glob("*.yml"))
+    assert [f.name for f in files] == ["book.yml", "pull-request.yml"]
+    result = _actionlint(*files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert shutil.which("shellcheck", path=str(BIN)), "shellcheck must be there to check the run: steps"
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.no_such_thing }}\n      - run: echo $UNQUOTED_$VAR\n"
+    )
+    result = _actionlint(broken)
+    assert result.returncode == 1
+    assert "no_such_thing" in result.stdout
+
+
+def test_book_workflow_builds_on_the_gpu_runner_and_deploys():
+    book = _load("book.yml")
+    assert book["on"]["push"]["branches"] == ["main"]
+    assert "workflow_dispatch" in book["on"]
+    build = book["jobs"]["build"]
+    assert "GPU_RUNNER_LABELS" in build["runs-on"]
+    assert '["self-hosted", "linux", "x64", "gpu"]' in build["runs-on"]
+    assert build["env"]["CNNBOOK_REQUIRE_GPU"] == "1"
+    steps = {step.get("uses", step.get("run")): step for step in build["steps"]}
+    assert "make test" in steps and "make book" in steps
+    commands = [step.get("run", "") for step in build["steps"]]
+    assert commands.index("make test") < commands.index("make book")
+    assert steps["actions/upload-artifact@v4"]["if"] == "failure()"
+    assert steps["actions/upload-artifact@v4"]["with"]["path"] == "_build/html/reports"
+    assert steps["actions/upload-pages-artifact@v3"]["with"]["path"] == "_build/html"
+    deploy = book["jobs"]["deploy"]
+    assert deploy["needs"] == "build"
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+
+
+@pytest.mark.parametrize(("name", "action"), [("book.yml", "actions/cache/restore@v4"), ("pull-request.yml", "actions/cache@v4")])
+def test_execution_cache_key_hashes_requirements_and_cnnbook(name, action):
+    job = next(iter(_load(name)["jobs"].values()))
+    cache = next(step for step in job["steps"] if step.get("uses") == action)
+    assert cache["with"]["path"] == "_build/.jupyter_cache"
+    key = cache["with"]["key"]
+    assert "hashFiles('requirements.txt', 'pyproject.toml', 'cnnbook/**')" in key
+
+
+def test_pull_request_workflow_runs_the_readme_commands_on_cpu():
+    pr = _load("pull-request.yml")
+    assert set(pr["on"]) == {"pull_request"}
+    job = pr["jobs"]["test-and-build"]
+    assert job["runs-on"] == "ubuntu-latest"
+    commands = [step["run"] for step in job["steps"] if "run" in step]
+    assert commands == ["make test", "make book", "make check"]
