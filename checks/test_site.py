@@ -1,8 +1,8 @@
 """Checks on the built site in _build/html. Run them after `make book`, with `make check`.
 
 They fail when a page shows an error, a traceback or stderr output, when the seed chapter lacks
-one of the printouts it must reproduce, when a figure has no caption or no real alt text, or when
-a page outgrows its weight budget.
+one of the printouts it must reproduce, when a figure has no caption or no real alt text, when
+a page outgrows its weight budget, or when a page does not end with its build record.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ def test_every_figure_has_a_caption_and_real_alt_text(page):
         alt = (img.get("alt") or "").strip()
         src = img.get("src", "")
         assert len(alt) >= 20, f"{page}: image {src} has no descriptive alt text ({alt!r})"
-        assert "/" not in alt and not re.search(r"\.(png|jpe?g|svg|gif)$", alt), f"{page}: alt of {src} is a path"
+        # myst-nb's default alt is the image's path: one word with slashes or an image suffix
+        looks_like_path = re.fullmatch(r"\S*/\S*|\S+\.(png|jpe?g|svg|gif)", alt)
+        assert not looks_like_path and src not in alt, f"{page}: alt of {src} is a path"
         figure = img.find_parent("figure")
         assert figure is not None and figure.find("figcaption"), f"{page}: image {src} has no caption"
 
@@ -71,6 +73,36 @@ def test_page_weight_is_within_budget(page):
             continue
         total += (html_path.parent / src).resolve().stat().st_size
     assert total <= PAGE_BUDGET_BYTES, f"{page} weighs {total / 1e6:.2f} MB (budget {PAGE_BUDGET_BYTES / 1e6} MB)"
+
+
+BUILD_FACTS = re.compile(
+    r"^Built on (CPU|NVIDIA .+) · torch \d+\.\d+\S* (· CUDA \d+\.\d+ · cuDNN \d+\.\d+\.\d+ )?"
+    r"· (seed \d+|not seeded) · ran in \d+\.\d s$"
+)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_ends_with_its_build_facts(page):
+    soup = _soup(page)
+    facts = soup.select("p.cnnbook-build-facts")
+    assert len(facts) == 1, f"{page}: expected one build-facts line, found {len(facts)}"
+    text = facts[0].get_text()
+    assert BUILD_FACTS.match(text), f"{page}: unexpected build facts {text!r}"
+    assert ("CPU" in text) == ("CUDA" not in text), f"{page}: a GPU build must name CUDA and cuDNN"
+    last_output = soup.select("div.cell_output")[-1]
+    assert facts[0] in last_output.descendants, f"{page}: the build facts are not the page's last output"
+
+
+def test_build_page_has_the_execution_table_and_environment():
+    soup = _soup("book/how-it-was-built")
+    table = soup.select_one("table")
+    assert table is not None, "the nb-exec-table is missing"
+    listed = table.get_text()
+    for page in PAGES:
+        assert page in listed, f"{page} is missing from the execution table"
+    text = _outputs_text(soup)
+    for name in ("Python", "torch", "torchvision", "GPU", "NVIDIA driver", "jupyter-book", "myst-nb"):
+        assert re.search(rf"^{re.escape(name)}\b.*\S", text, re.MULTILINE), f"build page lacks {name}"
 
 
 def test_intro_reports_this_build():
