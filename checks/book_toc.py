@@ -1,10 +1,11 @@
-"""The pages of the book, in table-of-contents order, as the checks see them."""
+"""The pages of the book, in table-of-contents order, as the checks and the benchmark see them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
+from myst_nb.core.read import read_myst_markdown_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,3 +17,23 @@ def toc_pages() -> list[str]:
     for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
         pages.extend(entry["file"] for entry in part["chapters"])
     return [page.removesuffix(".md") for page in pages]
+
+
+def notebook_pages() -> list[str]:
+    """The pages that are notebooks (they have code cells), in toc order."""
+    return [page for page in toc_pages() if "```{code-cell}" in (ROOT / f"{page}.md").read_text()]
+
+
+def visible_code(path: Path) -> str:
+    """The code cells of a MyST notebook that a reader can see, joined into one script.
+
+    Cells tagged `remove-cell` (the book's own glue, and the install cell for downloaded
+    notebooks) are skipped: a reader of the page never sees them.
+    """
+    notebook = read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=str(path))
+    cells = [
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])
+    ]
+    return "\n\n".join(cells) + "\n"

@@ -9,25 +9,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from book_toc import ROOT, toc_pages
-from myst_nb.core.read import read_myst_markdown_notebook
+from book_toc import ROOT, notebook_pages, visible_code
 
 
-def visible_code(path: Path) -> str:
-    """The code cells of a MyST notebook that a reader can see, joined into one script."""
-    notebook = read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=str(path))
-    cells = [
-        cell.source
-        for cell in notebook.cells
-        if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])
-    ]
-    return "\n\n".join(cells) + "\n"
-
-
-@pytest.mark.parametrize("chapter", [ROOT / f"{page}.md" for page in toc_pages()], ids=lambda p: p.stem)
+@pytest.mark.parametrize("chapter", [ROOT / f"{page}.md" for page in notebook_pages()], ids=lambda p: p.stem)
 def test_chapter_runs_as_a_plain_script(chapter, tmp_path):
     script = tmp_path / f"{chapter.stem}.py"
     script.write_text(visible_code(chapter))

@@ -1,0 +1,204 @@
+"""The built site in a real browser: Debian's Chromium, driven by Playwright, on a local server.
+
+For every page: it loads with no console errors and no failed requests, nothing is fetched from
+outside localhost, every image loads and has descriptive alt text, math is typeset, and a
+full-page screenshot lands in _build/screenshots/ for review. Then, site-wide: search, the copy
+button, and dark mode.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+from book_toc import ROOT, toc_pages
+from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
+
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = toc_pages()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    """Serve _build/html on a free localhost port; yield its base URL."""
+    assert (HTML / "index.html").is_file(), "run `make book` first"
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "Debian's chromium is missing: apt-get install chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page opened in a fresh browser context, with everything that went wrong recorded."""
+
+    def __init__(self, browser: Browser, site: str, path: str, **context_options: object) -> None:
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, color_scheme="light", **context_options
+        )
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.outside: list[str] = []
+        host = urlsplit(site).netloc
+        self.context.route("**/*", functools.partial(self._route, host))
+        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("requestfailed", lambda req: self.failed.append(f"{req.url} ({req.failure})"))
+        self.page.on("response", lambda res: self.failed.append(f"{res.url} ({res.status})") if res.status >= 400 else None)
+        self.page.goto(f"{site}/{path}", wait_until="networkidle")
+
+    def _route(self, host: str, route, request) -> None:
+        """Let localhost through; record and block anything else."""
+        if urlsplit(request.url).netloc == host:
+            route.continue_()
+        else:
+            self.outside.append(request.url)
+            route.abort()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_cleanly_offline_with_described_images(browser, site, page):
+    visit = Visit(browser, site, f"{page}.html")
+    try:
+        tab = visit.page
+        if tab.locator("span.math, div.math").count():
+            tab.wait_for_function("() => window.MathJax?.startup?.promise", timeout=10_000)
+            tab.evaluate("() => window.MathJax.startup.promise")
+            assert tab.locator("mjx-container").count() == tab.locator("span.math, div.math").count(), (
+                f"{page}: not all math was typeset"
+            )
+        images = tab.eval_on_selector_all(
+            "img",
+            "els => els.map(e => ({src: e.getAttribute('src'), alt: e.alt, width: e.naturalWidth,"
+            " figure: e.closest('article figure') !== null}))",
+        )
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SHOTS / f"{page.replace('/', '--')}.png"), full_page=True)
+    finally:
+        visit.close()
+    assert not visit.outside, f"{page} requested outside localhost: {visit.outside}"
+    assert not visit.failed, f"{page}: failed requests {visit.failed}"
+    assert not visit.errors, f"{page}: console errors {visit.errors}"
+    for image in images:
+        assert image["width"] > 0, f"{page}: image {image['src']} did not load"
+        alt = image["alt"].strip()
+        # a figure needs a description; an icon (the theme's launch-button logos) a name
+        shortest = 20 if image["figure"] else 4
+        is_path = re.fullmatch(r"\S*/\S*|\S+\.(png|jpe?g|svg|gif)", alt)
+        assert len(alt) >= shortest and not is_path, f"{page}: image {image['src']} lacks alt text: {alt!r}"
+
+
+def test_search_finds_maxpool2d(browser, site):
+    visit = Visit(browser, site, "search.html?q=MaxPool2d")
+    try:
+        results = visit.page.locator("#search-results ul.search li")
+        results.first.wait_for(timeout=15_000)
+        links = results.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    finally:
+        visit.close()
+    assert any("cnn-in-pytorch" in link for link in links), links
+    assert not visit.errors and not visit.outside
+
+
+def test_copy_button_copies_code_without_prompts_or_outputs(browser, site):
+    visit = Visit(browser, site, "book/cnn-in-pytorch.html", permissions=["clipboard-read", "clipboard-write"])
+    try:
+        tab = visit.page
+        cell = tab.locator("div.cell:has(div.cell_output)").first
+        source = cell.locator("div.cell_input pre").inner_text()
+        output = cell.locator("div.cell_output").inner_text()
+        cell.locator("div.cell_input").hover()
+        cell.locator("div.cell_input button.copybtn").click()
+        copied = tab.evaluate("() => navigator.clipboard.readText()")
+    finally:
+        visit.close()
+    assert copied.strip() == source.strip()
+    assert output.strip() and output.strip() not in copied
+    assert not copied.lstrip().startswith((">>>", "In ["))
+
+
+def _luminance(rgb: str) -> float:
+    """Relative luminance (WCAG) of a CSS colour ``rgb(r, g, b)`` or ``rgba(...)``."""
+    values = [float(v) / 255 for v in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    linear = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in values]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_dark_mode_toggle_and_readable_figures(browser, site):
+    visit = Visit(browser, site, "book/cnn-in-pytorch.html")
+    try:
+        tab = visit.page
+        assert tab.evaluate("() => document.documentElement.dataset.theme") == "light"
+        button = tab.locator("button.theme-switch-button").first
+        for _ in range(3):
+            if tab.evaluate("() => document.documentElement.dataset.theme") == "dark":
+                break
+            button.click()
+        assert tab.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        background = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        text = tab.evaluate("() => getComputedStyle(document.querySelector('main p')).color")
+        caption = tab.evaluate("() => getComputedStyle(document.querySelector('figcaption')).color")
+        figure = tab.locator("figure img").first
+        figure.scroll_into_view_if_needed()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        figure.screenshot(path=str(SHOTS / "dark-mode-figure.png"))
+        tab.screenshot(path=str(SHOTS / "dark-mode.png"))
+        figure_style = figure.evaluate("e => getComputedStyle(e).filter")
+    finally:
+        visit.close()
+    assert _luminance(background) < 0.05, f"dark mode kept a light background: {background}"
+    assert _contrast(text, background) >= 4.5
+    assert _contrast(caption, background) >= 4.5
+    # Figures carry their own white background, so their black text stays readable on it; the
+    # theme may dim them slightly, but must not invert them.
+    assert "invert" not in figure_style, figure_style
+    # The title strip at the top of the figure: dark text on a light ground, as in light mode.
+    with Image.open(SHOTS / "dark-mode-figure.png") as shot:
+        grey = shot.convert("L")
+        strip = np.asarray(grey.crop((0, 0, grey.width, min(30, grey.height))))
+    ground, ink = np.percentile(strip, 90), np.percentile(strip, 1)
+    assert ground > 170 and ink < 90, f"figure titles are not dark on light in dark mode ({ink=}, {ground=})"
