@@ -50,7 +50,7 @@ class BuildFacts:
 def build_facts(device: torch.device | str | None = None) -> BuildFacts:
     """Describe this run: the device (``get_device()`` unless given), versions, seed and run time.
 
-    The seed is the one last passed to :func:`cnnbook.seed_everything`; the run time counts from
+    The seed is the one last passed to :func:`~cnnbook.device.seed_everything`; the run time counts from
     the start of this Python process, which for a page of the book is its kernel. CUDA and cuDNN
     versions appear only for a CUDA device.
     """

@@ -1,0 +1,149 @@
+"""Build-time benchmark: how long the book takes to build, and how much a rebuild re-executes.
+
+Run with `make bench`. It works in a scratch copy of the repository (the tracked files, with the
+real .venv linked in), so the checkout and its _build stay untouched, and measures:
+
+1. a cold build (no _build);
+2. a no-op rebuild;
+3. a rebuild after touching one chapter's prose;
+4. a rebuild after changing one chapter's code;
+5. the floor: each chapter's visible code run as one plain Python script, one after another.
+
+Then it writes benchmarks/RESULTS.md: the machine, the table, and each target met or missed.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "checks"))
+from book_toc import notebook_pages, visible_code  # noqa: E402 (needs the path above)
+
+CHAPTER = "book/output-size.md"  # the chapter edited in cases 3 and 4
+PROSE_EDIT = ("# Padding, stride, dilation and output size\n", "# Padding, stride, dilation and output size\n\nA sentence added by the benchmark.\n")
+CODE_EDIT = ("import cnnbook\n", "import cnnbook  # edited by the benchmark\n")
+
+
+def scratch_copy() -> Path:
+    """Copy the tracked files (as they are in the working tree) into a temporary folder."""
+    target = Path(tempfile.mkdtemp(prefix="cnnbook-bench-")) / "repo"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    (target / ".venv").symlink_to(ROOT / ".venv")
+    return target
+
+
+def build(repo: Path) -> tuple[float, int]:
+    """Run `make book` in ``repo``; return (seconds, pages executed)."""
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    start = time.perf_counter()
+    result = subprocess.run(
+        ["make", "-C", str(repo), "-o", ".venv/.cnnbook-installed", "book"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    log = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise SystemExit(f"make book failed in {repo}:\n{log[-3000:]}")
+    return seconds, len(re.findall(r"Executing notebook", log))
+
+
+def edit(path: Path, old_new: tuple[str, str]) -> None:
+    text = path.read_text()
+    old, new = old_new
+    if text.count(old) != 1:
+        raise SystemExit(f"{path}: expected exactly one {old!r} to edit")
+    path.write_text(text.replace(old, new))
+
+
+def floor(repo: Path) -> float:
+    """Seconds to run every chapter's visible code as a plain script, one after another."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "MPLBACKEND"))}
+    env.update(MPLBACKEND="Agg", PYTHONPATH=str(repo))
+    total = 0.0
+    with tempfile.TemporaryDirectory() as folder:
+        for page in notebook_pages():
+            script = Path(folder) / f"{Path(page).name}.py"
+            script.write_text(visible_code(repo / f"{page}.md"))
+            start = time.perf_counter()
+            subprocess.run([sys.executable, str(script)], cwd=folder, env=env, capture_output=True, check=True)
+            total += time.perf_counter() - start
+    return total
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    model = next(
+        (line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines() if line.startswith("model name")),
+        cpu,
+    )
+    memory = next((line.split()[1] for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal")), "")
+    gib = f", {int(memory) / 2**20:.0f} GiB RAM" if memory else ""
+    return f"{model}, {os.cpu_count()} cores{gib}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def main() -> None:
+    repo = scratch_copy()
+    try:
+        cold, cold_pages = build(repo)
+        noop, noop_pages = build(repo)
+        edit(repo / CHAPTER, PROSE_EDIT)
+        prose, prose_pages = build(repo)
+        edit(repo / CHAPTER, CODE_EDIT)
+        code, code_pages = build(repo)
+        base = floor(repo)
+    finally:
+        shutil.rmtree(repo.parent)
+    ratio = cold / base
+    rows = [
+        ("1. cold build (no `_build`)", cold, cold_pages, "≤ 240 s", cold <= 240),
+        ("2. no-op rebuild", noop, noop_pages, "≤ 3 s, 0 pages", noop <= 3 and noop_pages == 0),
+        (f"3. prose touched in `{CHAPTER}`", prose, prose_pages, "0 pages", prose_pages == 0),
+        (f"4. code changed in `{CHAPTER}`", code, code_pages, "exactly 1 page", code_pages == 1),
+        ("5. floor: chapters as plain scripts", base, len(notebook_pages()), "", True),
+    ]
+    lines = [
+        "# Build benchmark",
+        "",
+        f"Measured by `make bench` (`benchmarks/build.py`) on {date.today().isoformat()}.",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "| case | seconds | pages executed | target | met |",
+        "| --- | ---: | ---: | --- | --- |",
+        *[f"| {name} | {seconds:.1f} | {pages} | {target} | {'yes' if ok or not target else 'no'} |" for name, seconds, pages, target, ok in rows],
+        "",
+        f"Cold build / floor = {cold:.1f} s / {base:.1f} s = **{ratio:.2f}** (target ≤ 1.3: {'met' if ratio <= 1.3 else 'missed'}).",
+        "",
+    ]
+    out = ROOT / "benchmarks" / "RESULTS.md"
+    notes = out.read_text().split("<!-- notes -->", 1)[1] if out.exists() and "<!-- notes -->" in out.read_text() else ""
+    out.write_text("\n".join(lines) + "<!-- notes -->" + (notes or "\n"))
+    print(out.read_text())
+
+
+if __name__ == "__main__":
+    main()
