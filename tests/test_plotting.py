@@ -214,7 +214,7 @@ def test_compact_figures_switches_jupyter_to_jpeg(monkeypatch):
     monkeypatch.setattr(IPython, "get_ipython", lambda: object())
     monkeypatch.setattr(inline, "set_matplotlib_formats", lambda *a, **k: calls.append((a, k)))
     use_compact_figures(quality=70)
-    assert calls == [(("jpeg",), {"pil_kwargs": {"quality": 70}})]
+    assert calls == [(("jpeg",), {"pil_kwargs": {"quality": 70}, "bbox_inches": None})]
 
 
 def test_compact_figures_without_ipython_installed(monkeypatch):
