@@ -119,7 +119,7 @@ def test_changing_a_helper_re_executes_and_a_no_op_build_executes_nothing(tmp_pa
     html = repo / "_build" / "html" / "page.html"
 
     first = _make_book(repo)
-    assert "Executing notebook" in first
+    assert "Executed notebook in" in first
     assert "device name: CPU" in html.read_text()
 
     facts = repo / "cnnbook" / "facts.py"
@@ -128,10 +128,10 @@ def test_changing_a_helper_re_executes_and_a_no_op_build_executes_nothing(tmp_pa
     facts.write_text(source.replace('"CPU", None, None', '"CPU (edited)", None, None'))
     second = _make_book(repo)
     assert "cleared it" in second
-    assert "Executing notebook" in second
+    assert "Executed notebook in" in second
     assert "device name: CPU (edited)" in html.read_text()
 
     third = _make_book(repo)
     assert "is current" in third
-    assert "Executing notebook" not in third
+    assert "Executed notebook" not in third and "Executing notebook" not in third
     assert "device name: CPU (edited)" in html.read_text()
