@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CNNBOOK_CHROMIUM", "/usr/bin/chromium"))  # Debian's, by default
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -57,7 +58,7 @@ def site() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Debian's chromium is missing: apt-get install chromium"
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium, or set CNNBOOK_CHROMIUM"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield chromium

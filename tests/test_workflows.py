@@ -84,4 +84,4 @@ def test_pull_request_workflow_runs_the_readme_commands_on_cpu():
     job = pr["jobs"]["test-and-build"]
     assert job["runs-on"] == "ubuntu-latest"
     commands = [step["run"] for step in job["steps"] if "run" in step]
-    assert commands == ["make test", "make book", "make check"]
+    assert [c for c in commands if c.startswith("make")] == ["make test", "make book", "make check"]
