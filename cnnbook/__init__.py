@@ -2,7 +2,8 @@
 
 Each helper lives in the module named after its job:
 
-- :mod:`cnnbook.device`: :func:`get_device`, :func:`seed_everything`, :func:`last_seed`
+- :mod:`cnnbook.device`: :func:`get_device`, :func:`seed_everything`, :func:`last_seed`,
+  :class:`tf32_convolutions`
 - :mod:`cnnbook.images`: :func:`sample_image`, :func:`load_image`, :func:`to_batch`
 - :mod:`cnnbook.plotting`: :func:`show_image`, :func:`plot_feature_maps`, :func:`use_compact_figures`
 - :mod:`cnnbook.sizes`: :func:`conv_output_size`, :func:`pool_output_size`, :func:`receptive_fields`
@@ -20,7 +21,7 @@ Each helper lives in the module named after its job:
 from cnnbook.bench import conv2d_flops, peak_tflops, time_call
 from cnnbook.conv import conv2d_reference
 from cnnbook.data import CLASS_NAMES, fashion_mnist
-from cnnbook.device import get_device, last_seed, seed_everything
+from cnnbook.device import get_device, last_seed, seed_everything, tf32_convolutions
 from cnnbook.diagrams import plot_conv_steps
 from cnnbook.facts import BuildFacts, build_facts, environment
 from cnnbook.hooks import LayerRow, capture_activations, layer_summary
@@ -72,6 +73,7 @@ __all__ = [
     "sample_image",
     "seed_everything",
     "show_image",
+    "tf32_convolutions",
     "time_call",
     "to_batch",
     "train",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from types import TracebackType
 
 import numpy as np
 import torch
@@ -75,3 +76,54 @@ def seed_everything(seed: int) -> None:
 def last_seed() -> int | None:
     """Return the seed of the latest :func:`seed_everything` call, or ``None`` if there was none."""
     return _last_seed
+
+
+class tf32_convolutions:  # noqa: N801 (named like torch.set_grad_enabled)
+    """Allow (``True``) or forbid (``False``) TF32 in cuDNN's float32 convolutions.
+
+    PyTorch lets NVIDIA GPUs compute float32 convolutions in TensorFloat-32 by
+    default, which keeps about three significant digits of each input. Called on its
+    own, this sets the choice for the rest of the program; as ``with
+    tf32_convolutions(False):`` it holds inside the block only, like
+    ``torch.set_grad_enabled``. It sets ``torch.backends.cudnn.conv.fp32_precision``
+    where PyTorch has it (2.9 and later), else ``torch.backends.cudnn.allow_tf32``,
+    which those versions deprecate. Without a GPU, nothing that runs is affected.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        if not isinstance(enabled, bool):
+            raise TypeError(f"enabled must be True or False, got {enabled!r}")
+        self._previous = self._get()
+        if _has_precision_api():
+            self._set("tf32" if enabled else "ieee")
+        else:
+            self._set(enabled)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._set(self._previous)
+
+    @staticmethod
+    def _get() -> str | bool:
+        if _has_precision_api():
+            return torch.backends.cudnn.conv.fp32_precision
+        return torch.backends.cudnn.allow_tf32
+
+    @staticmethod
+    def _set(value: str | bool) -> None:
+        if _has_precision_api():
+            torch.backends.cudnn.conv.fp32_precision = value
+        else:
+            torch.backends.cudnn.allow_tf32 = value
+
+
+def _has_precision_api() -> bool:
+    """Whether torch has the per-operation precision settings of PyTorch 2.9+."""
+    return hasattr(torch.backends.cudnn, "conv")

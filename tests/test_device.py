@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnbook import get_device, last_seed, seed_everything
+from cnnbook import get_device, last_seed, seed_everything, tf32_convolutions
+from cnnbook import device as device_module
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +136,62 @@ def test_seed_must_be_an_int(seed):
 def test_seed_must_fit_32_bits(seed):
     with pytest.raises(ValueError, match=r"seed must be in \[0, 2\*\*32\)"):
         seed_everything(seed)
+
+
+def _conv_tf32_setting():
+    return torch.backends.cudnn.conv.fp32_precision
+
+
+def test_tf32_convolutions_sets_the_new_api_and_restores_it_after_a_block():
+    before = _conv_tf32_setting()
+    with tf32_convolutions(False):
+        assert _conv_tf32_setting() == "ieee"
+        with tf32_convolutions(True):
+            assert _conv_tf32_setting() == "tf32"
+        assert _conv_tf32_setting() == "ieee"
+    assert _conv_tf32_setting() == before
+
+
+def test_tf32_convolutions_called_alone_keeps_its_setting():
+    before = _conv_tf32_setting()
+    try:
+        tf32_convolutions(False)
+        assert _conv_tf32_setting() == "ieee"
+    finally:
+        torch.backends.cudnn.conv.fp32_precision = before
+
+
+def test_tf32_convolutions_restores_after_an_error():
+    before = _conv_tf32_setting()
+    with pytest.raises(KeyError), tf32_convolutions(False):
+        raise KeyError("boom")
+    assert _conv_tf32_setting() == before
+
+
+def test_tf32_convolutions_never_reads_the_legacy_flag_when_the_new_api_exists():
+    with tf32_convolutions(False):
+        # conv and rnn now differ, and torch refuses the legacy question...
+        with pytest.raises(RuntimeError, match="mix of the legacy and new APIs"):
+            _ = torch.backends.cudnn.allow_tf32
+        with tf32_convolutions(True):  # ...so the helper must not ask it
+            assert _conv_tf32_setting() == "tf32"
+
+
+# torch 2.9 to 2.11 warn that allow_tf32 is deprecated: the fallback is for older versions.
+@pytest.mark.filterwarnings("ignore:Please use the new API settings:UserWarning")
+def test_tf32_convolutions_uses_allow_tf32_on_older_torch(monkeypatch):
+    cudnn = torch.backends.cudnn
+    saved = cudnn.conv.fp32_precision, cudnn.rnn.fp32_precision
+    monkeypatch.setattr(device_module, "_has_precision_api", lambda: False)
+    try:
+        with tf32_convolutions(False):
+            assert cudnn.allow_tf32 is False
+        assert cudnn.allow_tf32 is True
+    finally:
+        cudnn.conv.fp32_precision, cudnn.rnn.fp32_precision = saved
+
+
+@pytest.mark.parametrize("value", [0, "off", None])
+def test_tf32_convolutions_wants_a_bool(value):
+    with pytest.raises(TypeError, match="enabled must be True or False"):
+        tf32_convolutions(value)

@@ -1,0 +1,89 @@
+"""Run book pages with errors allowed and report every error and stderr output they show.
+
+Used on a GPU host before a build (``--skip`` the pages whose data has not arrived yet) and after
+a failed one (``--not-cached``: the pages that the build could not put in its execution cache).
+Exits with 1 when any page showed an error or wrote to stderr, else 0, and ends with one line that
+says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "checks"))
+from book_toc import notebook_pages  # noqa: E402 (needs the path above)
+
+
+def read(page: str):
+    """The page as a notebook, read the way myst-nb reads it."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    path = ROOT / f"{page}.md"
+    return read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=str(path))
+
+
+def run(page: str) -> tuple[str, float, list[str]]:
+    """Execute one page; return it, its run time and a description of each problem."""
+    from nbclient import NotebookClient
+
+    notebook = read(page)
+    start = time.perf_counter()
+    client = NotebookClient(
+        notebook, timeout=300, allow_errors=True, resources={"metadata": {"path": str(ROOT / "book")}}
+    )
+    problems = []
+    try:
+        client.execute()
+    except Exception as err:  # a dead kernel or a timeout: report it like a cell error
+        problems.append(f"execution stopped: {type(err).__name__}: {err}")
+    for index, cell in enumerate(notebook.cells):
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                problems.append(f"cell {index}: {out.ename}: {out.evalue}\n{cell.source[:800]}")
+            elif out.output_type == "stream" and out.name == "stderr":
+                problems.append(f"cell {index} wrote to stderr:\n{out.text[:2000]}")
+    return page, time.perf_counter() - start, problems
+
+
+def not_cached(pages: list[str]) -> list[str]:
+    """The pages whose current code has no entry in the book's execution cache."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(ROOT / "_build" / ".jupyter_cache"))
+    missing = []
+    for page in pages:
+        try:
+            cache.match_cache_notebook(read(page))
+        except KeyError:
+            missing.append(page)
+    return missing
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip", nargs="*", default=[], help="pages to leave out, e.g. book/training-a-cnn")
+    parser.add_argument("--not-cached", action="store_true", help="only pages missing from the cache")
+    args = parser.parse_args()
+    pages = [page for page in notebook_pages() if page not in args.skip]
+    if args.not_cached:
+        pages = not_cached(pages)
+    failed = []
+    with ProcessPoolExecutor(max_workers=max(1, min(len(pages), os.cpu_count() or 1))) as pool:
+        for page, seconds, problems in pool.map(run, pages):
+            print(f"=== {page}: {len(problems)} problem(s) in {seconds:.1f} s", flush=True)
+            for problem in problems:
+                print(f"--- {problem}", flush=True)
+            if problems:
+                failed.append(page)
+    print(f"PAGES FAILED: {' '.join(failed)}" if failed else f"PAGES OK: {len(pages)} page(s) ran clean")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
