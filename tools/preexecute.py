@@ -57,6 +57,17 @@ def read(path: Path):
     return read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=str(path))
 
 
+def uncached(cache, paths: list[Path]) -> list[Path]:
+    """The pages whose current code has no entry in the jupyter-cache ``cache``."""
+    todo = []
+    for path in paths:
+        try:
+            cache.match_cache_notebook(read(path))
+        except KeyError:
+            todo.append(path)
+    return todo
+
+
 def execute(path: Path):
     """Run one page in its own folder; return (path, executed notebook or None, seconds, error)."""
     from jupyter_cache.executors.utils import single_nb_execution
@@ -83,12 +94,7 @@ def main() -> int:
     # Kernels inherit this: each one uses its share of the cores instead of all of them.
     os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
     cache = get_cache(str(CACHE))
-    todo = []
-    for path in pages:
-        try:
-            cache.match_cache_notebook(read(path))
-        except KeyError:
-            todo.append(path)
+    todo = uncached(cache, pages)
     failed = 0
     start = time.perf_counter()
     if todo:

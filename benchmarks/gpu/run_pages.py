@@ -16,23 +16,16 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "checks"))
+sys.path[:0] = [str(ROOT / "checks"), str(ROOT / "tools")]
 from book_toc import notebook_pages  # noqa: E402 (needs the path above)
-
-
-def read(page: str):
-    """The page as a notebook, read the way myst-nb reads it."""
-    from myst_nb.core.read import read_myst_markdown_notebook
-
-    path = ROOT / f"{page}.md"
-    return read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=str(path))
+from preexecute import CACHE, read, uncached  # noqa: E402
 
 
 def run(page: str) -> tuple[str, float, list[str]]:
     """Execute one page; return it, its run time and a description of each problem."""
     from nbclient import NotebookClient
 
-    notebook = read(page)
+    notebook = read(ROOT / f"{page}.md")
     start = time.perf_counter()
     client = NotebookClient(
         notebook, timeout=300, allow_errors=True, resources={"metadata": {"path": str(ROOT / "book")}}
@@ -55,14 +48,8 @@ def not_cached(pages: list[str]) -> list[str]:
     """The pages whose current code has no entry in the book's execution cache."""
     from jupyter_cache import get_cache
 
-    cache = get_cache(str(ROOT / "_build" / ".jupyter_cache"))
-    missing = []
-    for page in pages:
-        try:
-            cache.match_cache_notebook(read(page))
-        except KeyError:
-            missing.append(page)
-    return missing
+    paths = uncached(get_cache(str(CACHE)), [ROOT / f"{page}.md" for page in pages])
+    return [path.relative_to(ROOT).with_suffix("").as_posix() for path in paths]
 
 
 def main() -> int:
