@@ -169,6 +169,18 @@ def _contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
+# The colour of the first element matching a selector, and the background it is drawn on: that
+# of the nearest ancestor whose background is not transparent (None if there is none).
+_TEXT_AND_GROUND = """selector => {
+    const element = document.querySelector(selector);
+    for (let e = element; e; e = e.parentElement) {
+        const ground = getComputedStyle(e).backgroundColor;
+        if (ground !== "rgba(0, 0, 0, 0)") return [getComputedStyle(element).color, ground];
+    }
+    return [getComputedStyle(element).color, null];
+}"""
+
+
 def test_dark_mode_toggle_and_readable_figures(browser, site):
     visit = Visit(browser, site, "book/cnn-in-pytorch.html")
     try:
@@ -189,9 +201,13 @@ def test_dark_mode_toggle_and_readable_figures(browser, site):
         figure.screenshot(path=str(SHOTS / "dark-mode-figure.png"))
         tab.screenshot(path=str(SHOTS / "dark-mode.png"))
         figure_style = figure.evaluate("e => getComputedStyle(e).filter")
+        record, record_ground = tab.evaluate(_TEXT_AND_GROUND, "p.cnnbook-build-facts")
     finally:
         visit.close()
     assert _luminance(background) < 0.05, f"dark mode kept a light background: {background}"
+    assert _contrast(record, record_ground or background) >= 4.5, (
+        f"the build record is hard to read in dark mode: {record} on {record_ground}"
+    )
     assert _contrast(text, background) >= 4.5
     assert _contrast(caption, background) >= 4.5
     # Figures carry their own white background, so their black text stays readable on it; the
