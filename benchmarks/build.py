@@ -30,14 +30,19 @@ sys.path.insert(0, str(ROOT / "checks"))
 from book_toc import notebook_pages, visible_code  # noqa: E402 (needs the path above)
 
 CHAPTER = "book/output-size.md"  # the chapter edited in cases 3 and 4
-PROSE_EDIT = ("# Padding, stride, dilation and output size\n", "# Padding, stride, dilation and output size\n\nA sentence added by the benchmark.\n")
+PROSE_EDIT = (
+    "# Padding, stride, dilation and output size\n",
+    "# Padding, stride, dilation and output size\n\nA sentence added by the benchmark.\n",
+)
 CODE_EDIT = ("import cnnbook\n", "import cnnbook  # edited by the benchmark\n")
 
 
 def scratch_copy() -> Path:
     """Copy the tracked files (as they are in the working tree) into a temporary folder."""
     target = Path(tempfile.mkdtemp(prefix="cnnbook-bench-")) / "repo"
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     for name in filter(None, files.decode().split("\0")):
         source = ROOT / name
         if source.is_file():
@@ -76,7 +81,9 @@ def edit(path: Path, old_new: tuple[str, str]) -> None:
 
 def floor(repo: Path) -> float:
     """Seconds to run every chapter's visible code as a plain script, one after another."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "MPLBACKEND"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "MPLBACKEND"))
+    }
     env.update(MPLBACKEND="Agg", PYTHONPATH=str(repo))
     total = 0.0
     with tempfile.TemporaryDirectory() as folder:
@@ -84,7 +91,13 @@ def floor(repo: Path) -> float:
             script = Path(folder) / f"{Path(page).name}.py"
             script.write_text(visible_code(repo / f"{page}.md"))
             start = time.perf_counter()
-            subprocess.run([sys.executable, str(script)], cwd=folder, env=env, capture_output=True, check=True)
+            subprocess.run(
+                [sys.executable, str(script)],
+                cwd=folder,
+                env=env,
+                capture_output=True,
+                check=True,
+            )
             total += time.perf_counter() - start
     return total
 
@@ -92,10 +105,21 @@ def floor(repo: Path) -> float:
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     model = next(
-        (line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
         cpu,
     )
-    memory = next((line.split()[1] for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal")), "")
+    memory = next(
+        (
+            line.split()[1]
+            for line in _read("/proc/meminfo").splitlines()
+            if line.startswith("MemTotal")
+        ),
+        "",
+    )
     gib = f", {int(memory) / 2**20:.0f} GiB RAM" if memory else ""
     return f"{model}, {os.cpu_count()} cores{gib}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
@@ -122,9 +146,27 @@ def main() -> None:
     ratio = cold / base
     rows = [
         ("1. cold build (no `_build`)", cold, cold_pages, "≤ 240 s", cold <= 240),
-        ("2. no-op rebuild", noop, noop_pages, "≤ 3 s, 0 pages", noop <= 3 and noop_pages == 0),
-        (f"3. prose touched in `{CHAPTER}`", prose, prose_pages, "0 pages", prose_pages == 0),
-        (f"4. code changed in `{CHAPTER}`", code, code_pages, "exactly 1 page", code_pages == 1),
+        (
+            "2. no-op rebuild",
+            noop,
+            noop_pages,
+            "≤ 3 s, 0 pages",
+            noop <= 3 and noop_pages == 0,
+        ),
+        (
+            f"3. prose touched in `{CHAPTER}`",
+            prose,
+            prose_pages,
+            "0 pages",
+            prose_pages == 0,
+        ),
+        (
+            f"4. code changed in `{CHAPTER}`",
+            code,
+            code_pages,
+            "exactly 1 page",
+            code_pages == 1,
+        ),
         ("5. floor: chapters as plain scripts", base, len(notebook_pages()), "", True),
     ]
     lines = [
@@ -136,7 +178,10 @@ def main() -> None:
         "",
         "| case | seconds | pages executed | target | met |",
         "| --- | ---: | ---: | --- | --- |",
-        *[f"| {name} | {seconds:.1f} | {pages} | {target} | {'yes' if ok or not target else 'no'} |" for name, seconds, pages, target, ok in rows],
+        *[
+            f"| {name} | {seconds:.1f} | {pages} | {target} | {'yes' if ok or not target else 'no'} |"
+            for name, seconds, pages, target, ok in rows
+        ],
         "",
         f"Cold build / floor = {cold:.1f} s / {base:.1f} s = **{ratio:.2f}** (target ≤ 1.3: {'met' if ratio <= 1.3 else 'missed'}).",
         "",
@@ -146,7 +191,11 @@ def main() -> None:
         "",
     ]
     out = ROOT / "benchmarks" / "RESULTS.md"
-    notes = out.read_text().split("<!-- notes -->", 1)[1] if out.exists() and "<!-- notes -->" in out.read_text() else ""
+    notes = (
+        out.read_text().split("<!-- notes -->", 1)[1]
+        if out.exists() and "<!-- notes -->" in out.read_text()
+        else ""
+    )
     out.write_text("\n".join(lines) + "<!-- notes -->" + (notes or "\n"))
     print(out.read_text())
 

@@ -21,7 +21,11 @@ def toc_pages() -> list[str]:
 
 def notebook_pages() -> list[str]:
     """The pages that are notebooks (they have code cells), in toc order."""
-    return [page for page in toc_pages() if "```{code-cell}" in (ROOT / f"{page}.md").read_text()]
+    return [
+        page
+        for page in toc_pages()
+        if "```{code-cell}" in (ROOT / f"{page}.md").read_text()
+    ]
 
 
 def visible_code(path: Path) -> str:
@@ -30,10 +34,13 @@ def visible_code(path: Path) -> str:
     Cells tagged `remove-cell` (the book's own glue, and the install cell for downloaded
     notebooks) are skipped: a reader of the page never sees them.
     """
-    notebook = read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=str(path))
+    notebook = read_myst_markdown_notebook(
+        path.read_text(encoding="utf-8"), path=str(path)
+    )
     cells = [
         cell.source
         for cell in notebook.cells
-        if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])
+        if cell.cell_type == "code"
+        and "remove-cell" not in cell.metadata.get("tags", [])
     ]
     return "\n\n".join(cells) + "\n"

@@ -25,7 +25,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = Path(os.environ.get("CNNBOOK_CHROMIUM", "/usr/bin/chromium"))  # Debian's, by default
+CHROMIUM = Path(
+    os.environ.get("CNNBOOK_CHROMIUM", "/usr/bin/chromium")
+)  # Debian's, by default
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -39,7 +41,7 @@ PAGES = toc_pages()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -58,7 +60,9 @@ def site() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium, or set CNNBOOK_CHROMIUM"
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} is missing: apt-get install chromium, or set CNNBOOK_CHROMIUM"
+    )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield chromium
@@ -68,9 +72,13 @@ def browser() -> Iterator[Browser]:
 class Visit:
     """One page opened in a fresh browser context, with everything that went wrong recorded."""
 
-    def __init__(self, browser: Browser, site: str, path: str, **context_options: object) -> None:
+    def __init__(
+        self, browser: Browser, site: str, path: str, **context_options: object
+    ) -> None:
         self.context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, color_scheme="light", **context_options
+            viewport={"width": 1280, "height": 900},
+            color_scheme="light",
+            **context_options,
         )
         self.page: Page = self.context.new_page()
         self.errors: list[str] = []
@@ -78,10 +86,23 @@ class Visit:
         self.outside: list[str] = []
         host = urlsplit(site).netloc
         self.context.route("**/*", functools.partial(self._route, host))
-        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.page.on(
+            "console",
+            lambda msg: self.errors.append(msg.text) if msg.type == "error" else None,
+        )
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("requestfailed", lambda req: self.failed.append(f"{req.url} ({req.failure})"))
-        self.page.on("response", lambda res: self.failed.append(f"{res.url} ({res.status})") if res.status >= 400 else None)
+        self.page.on(
+            "requestfailed",
+            lambda req: self.failed.append(f"{req.url} ({req.failure})"),
+        )
+        self.page.on(
+            "response",
+            lambda res: (
+                self.failed.append(f"{res.url} ({res.status})")
+                if res.status >= 400
+                else None
+            ),
+        )
         self.page.goto(f"{site}/{path}", wait_until="networkidle")
 
     def _route(self, host: str, route, request) -> None:
@@ -102,18 +123,23 @@ def test_page_loads_cleanly_offline_with_described_images(browser, site, page):
     try:
         tab = visit.page
         if tab.locator("span.math, div.math").count():
-            tab.wait_for_function("() => window.MathJax?.startup?.promise", timeout=10_000)
-            tab.evaluate("() => window.MathJax.startup.promise")
-            assert tab.locator("mjx-container").count() == tab.locator("span.math, div.math").count(), (
-                f"{page}: not all math was typeset"
+            tab.wait_for_function(
+                "() => window.MathJax?.startup?.promise", timeout=10_000
             )
+            tab.evaluate("() => window.MathJax.startup.promise")
+            assert (
+                tab.locator("mjx-container").count()
+                == tab.locator("span.math, div.math").count()
+            ), f"{page}: not all math was typeset"
         images = tab.eval_on_selector_all(
             "img",
             "els => els.map(e => ({src: e.getAttribute('src'), alt: e.alt, width: e.naturalWidth,"
             " figure: e.closest('article figure') !== null}))",
         )
         SHOTS.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(SHOTS / f"{page.replace('/', '--')}.png"), full_page=True)
+        tab.screenshot(
+            path=str(SHOTS / f"{page.replace('/', '--')}.png"), full_page=True
+        )
     finally:
         visit.close()
     assert not visit.outside, f"{page} requested outside localhost: {visit.outside}"
@@ -125,7 +151,9 @@ def test_page_loads_cleanly_offline_with_described_images(browser, site, page):
         # a figure needs a description; an icon (the theme's launch-button logos) a name
         shortest = 20 if image["figure"] else 4
         is_path = re.fullmatch(r"\S*/\S*|\S+\.(png|jpe?g|svg|gif)", alt)
-        assert len(alt) >= shortest and not is_path, f"{page}: image {image['src']} lacks alt text: {alt!r}"
+        assert len(alt) >= shortest and not is_path, (
+            f"{page}: image {image['src']} lacks alt text: {alt!r}"
+        )
 
 
 def test_search_finds_maxpool2d(browser, site):
@@ -133,7 +161,9 @@ def test_search_finds_maxpool2d(browser, site):
     try:
         results = visit.page.locator("#search-results ul.search li")
         results.first.wait_for(timeout=15_000)
-        links = results.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        links = results.locator("a").evaluate_all(
+            "els => els.map(e => e.getAttribute('href'))"
+        )
     finally:
         visit.close()
     assert any("cnn-in-pytorch" in link for link in links), links
@@ -141,7 +171,12 @@ def test_search_finds_maxpool2d(browser, site):
 
 
 def test_copy_button_copies_code_without_prompts_or_outputs(browser, site):
-    visit = Visit(browser, site, "book/cnn-in-pytorch.html", permissions=["clipboard-read", "clipboard-write"])
+    visit = Visit(
+        browser,
+        site,
+        "book/cnn-in-pytorch.html",
+        permissions=["clipboard-read", "clipboard-write"],
+    )
     try:
         tab = visit.page
         cell = tab.locator("div.cell:has(div.cell_output)").first
@@ -159,8 +194,12 @@ def test_copy_button_copies_code_without_prompts_or_outputs(browser, site):
 
 def _luminance(rgb: str) -> float:
     """Relative luminance (WCAG) of a CSS colour ``rgb(r, g, b)`` or ``rgba(...)``."""
-    values = [float(v) / 255 for v in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
-    linear = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in values]
+    values = [
+        float(v) / 255 for v in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]
+    ]
+    linear = [
+        v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in values
+    ]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
@@ -192,9 +231,15 @@ def test_dark_mode_toggle_and_readable_figures(browser, site):
                 break
             button.click()
         assert tab.evaluate("() => document.documentElement.dataset.theme") == "dark"
-        background = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
-        text = tab.evaluate("() => getComputedStyle(document.querySelector('main p')).color")
-        caption = tab.evaluate("() => getComputedStyle(document.querySelector('figcaption')).color")
+        background = tab.evaluate(
+            "() => getComputedStyle(document.body).backgroundColor"
+        )
+        text = tab.evaluate(
+            "() => getComputedStyle(document.querySelector('main p')).color"
+        )
+        caption = tab.evaluate(
+            "() => getComputedStyle(document.querySelector('figcaption')).color"
+        )
         figure = tab.locator("figure img").first
         figure.scroll_into_view_if_needed()
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -204,7 +249,9 @@ def test_dark_mode_toggle_and_readable_figures(browser, site):
         record, record_ground = tab.evaluate(_TEXT_AND_GROUND, "p.cnnbook-build-facts")
     finally:
         visit.close()
-    assert _luminance(background) < 0.05, f"dark mode kept a light background: {background}"
+    assert _luminance(background) < 0.05, (
+        f"dark mode kept a light background: {background}"
+    )
     assert _contrast(record, record_ground or background) >= 4.5, (
         f"the build record is hard to read in dark mode: {record} on {record_ground}"
     )
@@ -218,4 +265,6 @@ def test_dark_mode_toggle_and_readable_figures(browser, site):
         grey = shot.convert("L")
         strip = np.asarray(grey.crop((0, 0, grey.width, min(30, grey.height))))
     ground, ink = np.percentile(strip, 90), np.percentile(strip, 1)
-    assert ground > 170 and ink < 90, f"figure titles are not dark on light in dark mode ({ink=}, {ground=})"
+    assert ground > 170 and ink < 90, (
+        f"figure titles are not dark on light in dark mode ({ink=}, {ground=})"
+    )

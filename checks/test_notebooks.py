@@ -41,7 +41,17 @@ def test_downloaded_notebook_runs_on_its_own(page, tmp_path):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = []
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     client.execute()  # raises CellExecutionError, naming the cell, on any error
-    errors = [out for cell in notebook.cells for out in cell.get("outputs", []) if out.output_type == "error"]
+    errors = [
+        out
+        for cell in notebook.cells
+        for out in cell.get("outputs", [])
+        if out.output_type == "error"
+    ]
     assert not errors

@@ -30,7 +30,9 @@ def _outputs_text(soup: BeautifulSoup) -> str:
 
 def test_the_site_was_built():
     assert (HTML / "index.html").is_file()
-    assert not (HTML / "reports").exists(), "a page failed to execute: see _build/html/reports"
+    assert not (HTML / "reports").exists(), (
+        "a page failed to execute: see _build/html/reports"
+    )
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -43,7 +45,10 @@ def test_page_has_no_error_traceback_or_stderr(page):
         for out in cell.select("div.cell_output .output"):
             classes = set(out.get("class", []))
             text = out.get_text()
-            if classes & {"traceback", "error", "stderr"} or "Traceback (most recent call last)" in text:
+            if (
+                classes & {"traceback", "error", "stderr"}
+                or "Traceback (most recent call last)" in text
+            ):
                 bad.append(f"{sorted(classes)}: {text[:200]!r}")
     assert not bad, f"{page} shows errors or stderr:\n" + "\n".join(bad)
 
@@ -53,16 +58,22 @@ def test_every_figure_has_a_caption_and_real_alt_text(page):
     soup = _soup(page)
     images = soup.select("article.bd-article img")  # the content, not the theme's icons
     if page == "book/cnn-in-pytorch":
-        assert len(images) >= 5, "the selector no longer finds the seed chapter's figures"
+        assert len(images) >= 5, (
+            "the selector no longer finds the seed chapter's figures"
+        )
     for img in images:
         alt = (img.get("alt") or "").strip()
         src = img.get("src", "")
-        assert len(alt) >= 20, f"{page}: image {src} has no descriptive alt text ({alt!r})"
+        assert len(alt) >= 20, (
+            f"{page}: image {src} has no descriptive alt text ({alt!r})"
+        )
         # myst-nb's default alt is the image's path: one word with slashes or an image suffix
         looks_like_path = re.fullmatch(r"\S*/\S*|\S+\.(png|jpe?g|svg|gif)", alt)
         assert not looks_like_path and src not in alt, f"{page}: alt of {src} is a path"
         figure = img.find_parent("figure")
-        assert figure is not None and figure.find("figcaption"), f"{page}: image {src} has no caption"
+        assert figure is not None and figure.find("figcaption"), (
+            f"{page}: image {src} has no caption"
+        )
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -75,7 +86,9 @@ def test_page_weight_is_within_budget(page):
         if src.startswith(("http:", "https:", "data:")):
             continue
         total += (html_path.parent / src).resolve().stat().st_size
-    assert total <= PAGE_BUDGET_BYTES, f"{page} weighs {total / 1e6:.2f} MB (budget {PAGE_BUDGET_BYTES / 1e6} MB)"
+    assert total <= PAGE_BUDGET_BYTES, (
+        f"{page} weighs {total / 1e6:.2f} MB (budget {PAGE_BUDGET_BYTES / 1e6} MB)"
+    )
 
 
 BUILD_FACTS = re.compile(
@@ -91,9 +104,13 @@ def test_page_ends_with_its_build_facts(page):
     assert len(facts) == 1, f"{page}: expected one build-facts line, found {len(facts)}"
     text = facts[0].get_text()
     assert BUILD_FACTS.match(text), f"{page}: unexpected build facts {text!r}"
-    assert ("CPU" in text) == ("CUDA" not in text), f"{page}: a GPU build must name CUDA and cuDNN"
+    assert ("CPU" in text) == ("CUDA" not in text), (
+        f"{page}: a GPU build must name CUDA and cuDNN"
+    )
     last_output = soup.select("div.cell_output")[-1]
-    assert facts[0] in last_output.descendants, f"{page}: the build facts are not the page's last output"
+    assert facts[0] in last_output.descendants, (
+        f"{page}: the build facts are not the page's last output"
+    )
 
 
 def test_build_page_has_the_execution_table_and_environment():
@@ -104,15 +121,27 @@ def test_build_page_has_the_execution_table_and_environment():
     for page in notebook_pages():
         assert page in listed, f"{page} is missing from the execution table"
     text = _outputs_text(soup)
-    for name in ("Python", "torch", "torchvision", "GPU", "NVIDIA driver", "jupyter-book", "myst-nb"):
-        assert re.search(rf"^{re.escape(name)}\b.*\S", text, re.MULTILINE), f"build page lacks {name}"
+    for name in (
+        "Python",
+        "torch",
+        "torchvision",
+        "GPU",
+        "NVIDIA driver",
+        "jupyter-book",
+        "myst-nb",
+    ):
+        assert re.search(rf"^{re.escape(name)}\b.*\S", text, re.MULTILINE), (
+            f"build page lacks {name}"
+        )
 
 
 def test_intro_reports_this_build():
     text = _outputs_text(_soup("book/intro"))
     assert re.search(r"^device\s+(cpu|cuda)", text, re.MULTILINE), text
     for name in ("Python", "torch", "torchvision"):
-        assert re.search(rf"^{name}\s+\d+\.\d+", text, re.MULTILINE), f"intro does not print the {name} version"
+        assert re.search(rf"^{name}\s+\d+\.\d+", text, re.MULTILINE), (
+            f"intro does not print the {name} version"
+        )
 
 
 SEED_PRINTOUTS = [
@@ -133,7 +162,9 @@ def test_seed_chapter_shows_printout(printout):
 
 
 def test_seed_chapter_names_its_device():
-    assert re.search(r"This page runs on: (cpu|cuda)", _outputs_text(_soup("book/cnn-in-pytorch")))
+    assert re.search(
+        r"This page runs on: (cpu|cuda)", _outputs_text(_soup("book/cnn-in-pytorch"))
+    )
 
 
 @pytest.mark.parametrize("activation", ["ReLU", "LeakyReLU"])
@@ -145,16 +176,29 @@ def test_seed_chapter_prints_the_four_shapes(activation):
         rf"after {activation}:\s+torch\.Size\(\[1, 8, 256, 256\]\)",
         r"after pool:\s+torch\.Size\(\[1, 8, 128, 128\]\)",
     ]
-    assert re.search(r"\s+".join(expected), text), f"the four {activation} shapes are not printed in order"
+    assert re.search(r"\s+".join(expected), text), (
+        f"the four {activation} shapes are not printed in order"
+    )
 
 
-SEED_FIGURES = ["fig-input", "fig-conv", "fig-pool", "fig-relu", "fig-relu-pool", "fig-leaky", "fig-leaky-pool", "fig-shared-scale"]
+SEED_FIGURES = [
+    "fig-input",
+    "fig-conv",
+    "fig-pool",
+    "fig-relu",
+    "fig-relu-pool",
+    "fig-leaky",
+    "fig-leaky-pool",
+    "fig-shared-scale",
+]
 
 
 @pytest.mark.parametrize("figure_id", SEED_FIGURES)
 def test_seed_chapter_draws_figure(figure_id):
     figure = _soup("book/cnn-in-pytorch").find("figure", id=figure_id)
-    assert figure is not None and figure.find("img") is not None, f"figure {figure_id} is missing"
+    assert figure is not None and figure.find("img") is not None, (
+        f"figure {figure_id} is missing"
+    )
 
 
 def _local_targets(page_path, soup):
@@ -178,8 +222,12 @@ def test_internal_links_resolve(page):
         assert target.exists(), f"{page}: broken link {href}"
         if fragment and target.suffix == ".html":
             if target not in cache:
-                cache[target] = BeautifulSoup(target.read_text(encoding="utf-8"), "html.parser")
-            assert cache[target].find(id=fragment), f"{page}: {href} points to a missing anchor"
+                cache[target] = BeautifulSoup(
+                    target.read_text(encoding="utf-8"), "html.parser"
+                )
+            assert cache[target].find(id=fragment), (
+                f"{page}: {href} points to a missing anchor"
+            )
 
 
 SITE_BUDGET_BYTES = 10_000_000
@@ -188,6 +236,12 @@ SITE_BUDGET_BYTES = 10_000_000
 def test_site_without_theme_assets_is_within_budget():
     # _static/ holds Sphinx's and the theme's assets (and the vendored MathJax); everything
     # else is the book: pages, figures, sources and notebooks for download, the search index.
-    files = [p for p in HTML.rglob("*") if p.is_file() and "_static" not in p.relative_to(HTML).parts]
+    files = [
+        p
+        for p in HTML.rglob("*")
+        if p.is_file() and "_static" not in p.relative_to(HTML).parts
+    ]
     total = sum(p.stat().st_size for p in files)
-    assert total <= SITE_BUDGET_BYTES, f"the site weighs {total / 1e6:.2f} MB (budget {SITE_BUDGET_BYTES / 1e6} MB)"
+    assert total <= SITE_BUDGET_BYTES, (
+        f"the site weighs {total / 1e6:.2f} MB (budget {SITE_BUDGET_BYTES / 1e6} MB)"
+    )

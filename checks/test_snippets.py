@@ -14,17 +14,28 @@ import pytest
 from book_toc import ROOT, notebook_pages, visible_code
 
 
-@pytest.mark.parametrize("chapter", [ROOT / f"{page}.md" for page in notebook_pages()], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "chapter", [ROOT / f"{page}.md" for page in notebook_pages()], ids=lambda p: p.stem
+)
 def test_chapter_runs_as_a_plain_script(chapter, tmp_path):
     script = tmp_path / f"{chapter.stem}.py"
     script.write_text(visible_code(chapter))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "MPLBACKEND"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "MPLBACKEND"))
+    }
     env["MPLBACKEND"] = "Agg"
     result = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stderr == "", f"{chapter.name} wrote to stderr:\n{result.stderr[-3000:]}"
+    assert result.stderr == "", (
+        f"{chapter.name} wrote to stderr:\n{result.stderr[-3000:]}"
+    )
     assert result.stdout.strip(), f"{chapter.name} printed nothing"
 
 

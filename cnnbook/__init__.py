@@ -25,7 +25,13 @@ from cnnbook.device import get_device, last_seed, seed_everything, tf32_convolut
 from cnnbook.diagrams import plot_conv_steps
 from cnnbook.facts import BuildFacts, build_facts, environment
 from cnnbook.hooks import LayerRow, capture_activations, layer_summary
-from cnnbook.images import IMAGENET_MEAN, IMAGENET_STD, load_image, sample_image, to_batch
+from cnnbook.images import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    load_image,
+    sample_image,
+    to_batch,
+)
 from cnnbook.models import LeNet
 from cnnbook.plotting import (
     plot_confusion_matrix,

@@ -34,22 +34,36 @@ def conv2d_flops(conv: nn.Conv2d, input_shape: tuple[int, int, int, int]) -> int
     """
     if not isinstance(conv, nn.Conv2d):
         raise TypeError(f"conv must be a torch.nn.Conv2d, got {type(conv).__name__}")
-    if len(input_shape) != 4 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in input_shape):
-        raise ValueError(f"input_shape must be four positive ints (N, C, H, W), got {input_shape!r}")
+    if len(input_shape) != 4 or any(
+        isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in input_shape
+    ):
+        raise ValueError(
+            f"input_shape must be four positive ints (N, C, H, W), got {input_shape!r}"
+        )
     batch, channels, height, width = input_shape
     if channels != conv.in_channels:
-        raise ValueError(f"input_shape has {channels} channels, but the layer expects {conv.in_channels}")
+        raise ValueError(
+            f"input_shape has {channels} channels, but the layer expects {conv.in_channels}"
+        )
     if isinstance(conv.padding, str):
-        raise ValueError("conv2d_flops needs numeric padding, not padding=" + repr(conv.padding))
+        raise ValueError(
+            "conv2d_flops needs numeric padding, not padding=" + repr(conv.padding)
+        )
     out_h, out_w = conv_output_size(
-        (height, width), conv.kernel_size, stride=conv.stride, padding=conv.padding, dilation=conv.dilation
+        (height, width),
+        conv.kernel_size,
+        stride=conv.stride,
+        padding=conv.padding,
+        dilation=conv.dilation,
     )
     kernel_h, kernel_w = conv.kernel_size
     per_output = conv.in_channels // conv.groups * kernel_h * kernel_w
     return 2 * batch * conv.out_channels * out_h * out_w * per_output
 
 
-def time_call(fn: Callable[[], object], *, warmup: int = 3, min_run_time: float = 0.2) -> float:
+def time_call(
+    fn: Callable[[], object], *, warmup: int = 3, min_run_time: float = 0.2
+) -> float:
     """Median seconds per call of ``fn``, with warm-up and CUDA synchronisation.
 
     ``fn`` runs ``warmup`` times first (to load kernels and fill caches). Then it runs in

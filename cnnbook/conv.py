@@ -25,10 +25,16 @@ def conv2d_reference(
     speaking it computes a cross-correlation.
     """
     _check_inputs(x, weight, bias)
-    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w) = (_pair(v) for v in (stride, padding, dilation))
+    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w) = (
+        _pair(v) for v in (stride, padding, dilation)
+    )
     kernel_h, kernel_w = weight.shape[2:]
     out_h, out_w = conv_output_size(
-        (x.shape[2], x.shape[3]), (kernel_h, kernel_w), (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w)
+        (x.shape[2], x.shape[3]),
+        (kernel_h, kernel_w),
+        (stride_h, stride_w),
+        (pad_h, pad_w),
+        (dil_h, dil_w),
     )
     padded = F.pad(x, (pad_w, pad_w, pad_h, pad_h))  # zeros: left, right, top, bottom
 
@@ -53,25 +59,38 @@ def _pair(value: IntOrPair) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else value
 
 
-def _check_inputs(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+def _check_inputs(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> None:
     """Raise a clear error when the tensors cannot be convolved."""
     for name, tensor in (("x", x), ("weight", weight), ("bias", bias)):
         if tensor is None and name == "bias":
             continue
         if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+            raise TypeError(
+                f"{name} must be a torch.Tensor, got {type(tensor).__name__}"
+            )
         if not tensor.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point tensor, got {tensor.dtype}")
+            raise TypeError(
+                f"{name} must be a floating-point tensor, got {tensor.dtype}"
+            )
     if x.dim() != 4:
         raise ValueError(f"x must have shape (N, C, H, W), got {tuple(x.shape)}")
     if weight.dim() != 4:
-        raise ValueError(f"weight must have shape (O, C, kH, kW), got {tuple(weight.shape)}")
+        raise ValueError(
+            f"weight must have shape (O, C, kH, kW), got {tuple(weight.shape)}"
+        )
     if weight.shape[1] != x.shape[1]:
         raise ValueError(
             f"weight expects {weight.shape[1]} input channels but x has {x.shape[1]} "
             f"(x {tuple(x.shape)}, weight {tuple(weight.shape)})"
         )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"bias must have shape ({weight.shape[0]},), one per filter, got {tuple(bias.shape)}")
-    if len({x.device, weight.device} | ({bias.device} if bias is not None else set())) > 1:
+        raise ValueError(
+            f"bias must have shape ({weight.shape[0]},), one per filter, got {tuple(bias.shape)}"
+        )
+    if (
+        len({x.device, weight.device} | ({bias.device} if bias is not None else set()))
+        > 1
+    ):
         raise ValueError("x, weight and bias must be on the same device")

@@ -103,7 +103,11 @@ def _find_files(folder: Path) -> dict[str, Path] | None:
     """Map each idx file name to its path in ``folder``, or return None if any is missing."""
     found = {}
     for name in FILES:
-        options = [folder / sub / f"{name}{ext}" for sub in ("", "FashionMNIST/raw") for ext in ("", ".gz")]
+        options = [
+            folder / sub / f"{name}{ext}"
+            for sub in ("", "FashionMNIST/raw")
+            for ext in ("", ".gz")
+        ]
         path = next((p for p in options if p.is_file()), None)
         if path is None:
             return None
@@ -127,7 +131,10 @@ def _install(found: dict[str, Path], raw: Path) -> None:
         os.replace(tmp.name, target)
         shutil.copystat(source, target)
     for split in ("train", "t10k"):
-        images, labels = counts[f"{split}-images-idx3-ubyte"], counts[f"{split}-labels-idx1-ubyte"]
+        images, labels = (
+            counts[f"{split}-images-idx3-ubyte"],
+            counts[f"{split}-labels-idx1-ubyte"],
+        )
         if images != labels:
             raise ValueError(
                 f"{found[f'{split}-images-idx3-ubyte']} holds {images} images but "
@@ -150,11 +157,17 @@ def _check_idx(path: Path, data: bytes) -> int:
     is_images = "images" in path.name
     magic, dims = (_IMAGE_MAGIC, 3) if is_images else (_LABEL_MAGIC, 1)
     if len(data) < 4 + 4 * dims or struct.unpack(">I", data[:4])[0] != magic:
-        raise ValueError(f"{path} is not an idx {'image' if is_images else 'label'} file (bad header)")
+        raise ValueError(
+            f"{path} is not an idx {'image' if is_images else 'label'} file (bad header)"
+        )
     shape = struct.unpack(f">{dims}I", data[4 : 4 + 4 * dims])
     expected = 4 + 4 * dims + shape[0] * (shape[1] * shape[2] if is_images else 1)
     if len(data) != expected:
-        raise ValueError(f"{path} is truncated or padded: {len(data)} bytes, its header promises {expected}")
+        raise ValueError(
+            f"{path} is truncated or padded: {len(data)} bytes, its header promises {expected}"
+        )
     if is_images and shape[1:] != (28, 28):
-        raise ValueError(f"{path} holds {shape[1]}x{shape[2]} images; Fashion-MNIST's are 28x28")
+        raise ValueError(
+            f"{path} holds {shape[1]}x{shape[2]} images; Fashion-MNIST's are 28x28"
+        )
     return shape[0]

@@ -39,18 +39,26 @@ def get_device() -> torch.device:
     try:
         device = torch.device(override)
     except RuntimeError as err:
-        raise ValueError(f"{DEVICE_ENV_VAR}={override!r} is not a valid torch device: {err}") from None
+        raise ValueError(
+            f"{DEVICE_ENV_VAR}={override!r} is not a valid torch device: {err}"
+        ) from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise RuntimeError(f"{DEVICE_ENV_VAR}={override!r} asks for CUDA, but no CUDA device is available")
+            raise RuntimeError(
+                f"{DEVICE_ENV_VAR}={override!r} asks for CUDA, but no CUDA device is available"
+            )
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise RuntimeError(
                 f"{DEVICE_ENV_VAR}={override!r}: only {torch.cuda.device_count()} CUDA device(s) are present"
             )
     elif device.type != "cpu":
-        raise ValueError(f"{DEVICE_ENV_VAR}={override!r}: only 'cpu' and 'cuda[:N]' are supported")
+        raise ValueError(
+            f"{DEVICE_ENV_VAR}={override!r}: only 'cpu' and 'cuda[:N]' are supported"
+        )
     elif require == "1":
-        raise RuntimeError(f"{REQUIRE_GPU_ENV_VAR}=1 contradicts {DEVICE_ENV_VAR}={override!r}")
+        raise RuntimeError(
+            f"{REQUIRE_GPU_ENV_VAR}=1 contradicts {DEVICE_ENV_VAR}={override!r}"
+        )
     return device
 
 
@@ -78,7 +86,7 @@ def last_seed() -> int | None:
     return _last_seed
 
 
-class tf32_convolutions:  # noqa: N801 (named like torch.set_grad_enabled)
+class tf32_convolutions:
     """Allow (``True``) or forbid (``False``) TF32 in cuDNN's float32 convolutions.
 
     PyTorch lets NVIDIA GPUs compute float32 convolutions in TensorFloat-32 by

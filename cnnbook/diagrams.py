@@ -36,30 +36,58 @@ def plot_conv_steps(
     """
     for name, tensor in (("image", image), ("kernel", kernel)):
         if not isinstance(tensor, torch.Tensor) or tensor.dim() != 2:
-            raise ValueError(f"{name} must be a 2-D tensor (H, W), got {_describe(tensor)}")
+            raise ValueError(
+                f"{name} must be a 2-D tensor (H, W), got {_describe(tensor)}"
+            )
     image, kernel = image.detach().float().cpu(), kernel.detach().float().cpu()
-    padded = F.pad(image, (padding, padding, padding, padding)) if padding > 0 else image
+    padded = (
+        F.pad(image, (padding, padding, padding, padding)) if padding > 0 else image
+    )
     if max(padded.shape) > MAX_CELLS:
-        raise ValueError(f"the padded input is {tuple(padded.shape)}; keep it within {MAX_CELLS} x {MAX_CELLS} to draw it")
-    out = conv2d_reference(image[None, None], kernel[None, None], stride=stride, padding=padding, dilation=dilation)[0, 0]
+        raise ValueError(
+            f"the padded input is {tuple(padded.shape)}; keep it within {MAX_CELLS} x {MAX_CELLS} to draw it"
+        )
+    out = conv2d_reference(
+        image[None, None],
+        kernel[None, None],
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+    )[0, 0]
     if positions is None:
         last = (out.shape[0] - 1, out.shape[1] - 1)
-        positions = list(dict.fromkeys([(0, 0), (0, min(1, last[1])), (min(1, last[0]), 0), last]))
+        positions = list(
+            dict.fromkeys([(0, 0), (0, min(1, last[1])), (min(1, last[0]), 0), last])
+        )
     for row, col in positions:
         if not (0 <= row < out.shape[0] and 0 <= col < out.shape[1]):
-            raise ValueError(f"position {(row, col)} is outside the {tuple(out.shape)} output")
+            raise ValueError(
+                f"position {(row, col)} is outside the {tuple(out.shape)} output"
+            )
 
     widths = [padded.shape[1], kernel.shape[1], out.shape[1]]
     cell = 0.4  # inches per cell, the same in all three panels
-    fig = Figure(figsize=(cell * sum(widths) + 1.5, (cell * padded.shape[0] + 0.5) * len(positions)), layout="constrained")
+    fig = Figure(
+        figsize=(
+            cell * sum(widths) + 1.5,
+            (cell * padded.shape[0] + 0.5) * len(positions),
+        ),
+        layout="constrained",
+    )
     axes = fig.subplots(len(positions), 3, squeeze=False, width_ratios=widths)
     order = [(r, c) for r in range(out.shape[0]) for c in range(out.shape[1])]
     for (row, col), (ax_in, ax_k, ax_out) in zip(positions, axes, strict=True):
         top, left = row * stride, col * stride
-        taps = [(top + dilation * a, left + dilation * b) for a in range(kernel.shape[0]) for b in range(kernel.shape[1])]
+        taps = [
+            (top + dilation * a, left + dilation * b)
+            for a in range(kernel.shape[0])
+            for b in range(kernel.shape[1])
+        ]
         shade = np.zeros(padded.shape)
         if padding > 0:
-            shade[:padding, :] = shade[-padding:, :] = shade[:, :padding] = shade[:, -padding:] = 0.15
+            shade[:padding, :] = shade[-padding:, :] = shade[:, :padding] = shade[
+                :, -padding:
+            ] = 0.15
         _grid(ax_in, padded.numpy(), shade, highlight=taps)
         ax_in.set_title(f"padded input (padding={padding})", fontsize="small")
         _grid(ax_k, kernel.numpy(), np.zeros(kernel.shape), highlight=[])
@@ -69,17 +97,45 @@ def plot_conv_steps(
         for r, c in done:
             shown[r, c] = out[r, c].item()
         _grid(ax_out, shown, np.zeros(out.shape), highlight=[], outline=(row, col))
-        ax_out.set_title(f"output[{row}, {col}] = {out[row, col].item():g}", fontsize="small")
+        ax_out.set_title(
+            f"output[{row}, {col}] = {out[row, col].item():g}", fontsize="small"
+        )
     return fig
 
 
-def _grid(ax: Axes, values: np.ndarray, shade: np.ndarray, *, highlight: list[tuple[int, int]], outline: tuple[int, int] | None = None) -> None:
+def _grid(
+    ax: Axes,
+    values: np.ndarray,
+    shade: np.ndarray,
+    *,
+    highlight: list[tuple[int, int]],
+    outline: tuple[int, int] | None = None,
+) -> None:
     """Draw ``values`` as a table of cells: grey where ``shade`` > 0, orange where highlighted."""
     ax.imshow(shade, cmap="Greys", vmin=0, vmax=1)
     for r, c in highlight:
-        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="tab:orange", alpha=0.45, edgecolor="tab:orange", lw=2))
+        ax.add_patch(
+            Rectangle(
+                (c - 0.5, r - 0.5),
+                1,
+                1,
+                facecolor="tab:orange",
+                alpha=0.45,
+                edgecolor="tab:orange",
+                lw=2,
+            )
+        )
     if outline is not None:
-        ax.add_patch(Rectangle((outline[1] - 0.5, outline[0] - 0.5), 1, 1, fill=False, edgecolor="tab:blue", lw=3))
+        ax.add_patch(
+            Rectangle(
+                (outline[1] - 0.5, outline[0] - 0.5),
+                1,
+                1,
+                fill=False,
+                edgecolor="tab:blue",
+                lw=3,
+            )
+        )
     for (r, c), value in np.ndenumerate(values):
         if not np.isnan(value):
             ax.text(c, r, f"{value:g}", ha="center", va="center", fontsize="small")
@@ -91,4 +147,8 @@ def _grid(ax: Axes, values: np.ndarray, shade: np.ndarray, *, highlight: list[tu
 
 
 def _describe(value: object) -> str:
-    return f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+    return (
+        f"shape {tuple(value.shape)}"
+        if isinstance(value, torch.Tensor)
+        else type(value).__name__
+    )

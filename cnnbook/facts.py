@@ -57,12 +57,20 @@ def build_facts(device: torch.device | str | None = None) -> BuildFacts:
     device = get_device() if device is None else torch.device(device)
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise RuntimeError(f"build_facts was asked about {device}, but no CUDA device is available")
-        name, cuda, cudnn = torch.cuda.get_device_name(device), torch.version.cuda, _cudnn_version()
+            raise RuntimeError(
+                f"build_facts was asked about {device}, but no CUDA device is available"
+            )
+        name, cuda, cudnn = (
+            torch.cuda.get_device_name(device),
+            torch.version.cuda,
+            _cudnn_version(),
+        )
     elif device.type == "cpu":
         name, cuda, cudnn = "CPU", None, None
     else:
-        raise ValueError(f"build_facts describes 'cpu' or 'cuda' devices, got {device.type!r}")
+        raise ValueError(
+            f"build_facts describes 'cpu' or 'cuda' devices, got {device.type!r}"
+        )
     return BuildFacts(
         device=name,
         torch=torch.__version__,
@@ -81,7 +89,9 @@ def environment(packages: Sequence[str] = ()) -> dict[str, str]:
     in ``packages`` (for example ``"jupyter-book"``), or ``"not installed"``.
     """
     if isinstance(packages, str):
-        raise TypeError("packages must be a sequence of distribution names, not one string")
+        raise TypeError(
+            "packages must be a sequence of distribution names, not one string"
+        )
     import torchvision
 
     cuda_ok = torch.cuda.is_available()

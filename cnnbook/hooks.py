@@ -9,7 +9,9 @@ import torch
 import torch.nn as nn
 
 
-def capture_activations(model: nn.Module, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+def capture_activations(
+    model: nn.Module, x: torch.Tensor, layers: Sequence[str]
+) -> dict[str, torch.Tensor]:
     """Run ``model(x)`` once and return the outputs of the named submodules, detached.
 
     ``layers`` are names as in ``model.named_modules()`` (for example ``"features.4"``). The
@@ -24,7 +26,9 @@ def capture_activations(model: nn.Module, x: torch.Tensor, layers: Sequence[str]
     missing = [name for name in layers if name not in modules or name == ""]
     if missing:
         available = ", ".join(name for name in modules if name) or "(none)"
-        raise ValueError(f"no layer named {', '.join(map(repr, missing))}; the model has: {available}")
+        raise ValueError(
+            f"no layer named {', '.join(map(repr, missing))}; the model has: {available}"
+        )
     captured: dict[str, torch.Tensor] = {}
 
     def keep(name: str):
@@ -59,7 +63,9 @@ def layer_summary(model: nn.Module, x: torch.Tensor) -> list[LayerRow]:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     modules = dict(model.named_modules())
-    leaves = [name for name, module in modules.items() if name and not any(module.children())]
+    leaves = [
+        name for name, module in modules.items() if name and not any(module.children())
+    ]
     outputs = capture_activations(model, x, leaves)
     return [
         LayerRow(

@@ -43,7 +43,9 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
     ``PIL.Image.MAX_IMAGE_PIXELS``; such a file is refused before it is decoded.
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"load_image expects a file path (str or os.PathLike), got {type(path).__name__}")
+        raise TypeError(
+            f"load_image expects a file path (str or os.PathLike), got {type(path).__name__}"
+        )
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no image file at '{path}'")
@@ -65,7 +67,9 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
     except OSError as err:
         if isinstance(err, PermissionError):
             raise
-        raise ValueError(f"'{path}' could not be decoded (truncated or corrupt?): {err}") from None
+        raise ValueError(
+            f"'{path}' could not be decoded (truncated or corrupt?): {err}"
+        ) from None
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -73,7 +77,9 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     if img.mode in _SIXTEEN_BIT_MODES:
         grey16 = np.clip(np.asarray(img, dtype=np.float64), 0, 65535)
         img = Image.fromarray(np.round(grey16 / 257).astype(np.uint8), mode="L")
-    if img.mode in _ALPHA_MODES or (img.mode in {"P", "L", "RGB"} and "transparency" in img.info):
+    if img.mode in _ALPHA_MODES or (
+        img.mode in {"P", "L", "RGB"} and "transparency" in img.info
+    ):
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
@@ -104,7 +110,11 @@ def _size_pair(size: int | tuple[int, int]) -> tuple[int, int]:
     if (
         not isinstance(pair, tuple)
         or len(pair) != 2
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in pair)
+        or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in pair
+        )
     ):
-        raise ValueError(f"size must be a positive int or an (H, W) pair of positive ints, got {size!r}")
+        raise ValueError(
+            f"size must be a positive int or an (H, W) pair of positive ints, got {size!r}"
+        )
     return pair

@@ -18,8 +18,14 @@ class LeNet(nn.Module):
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int of at least 2, got {num_classes!r}")
+        if (
+            isinstance(num_classes, bool)
+            or not isinstance(num_classes, int)
+            or num_classes < 2
+        ):
+            raise ValueError(
+                f"num_classes must be an int of at least 2, got {num_classes!r}"
+            )
         self.features = nn.Sequential(
             OrderedDict(
                 conv1=nn.Conv2d(1, 6, kernel_size=5, padding=2),  # 28 x 28 -> 28 x 28
@@ -44,5 +50,7 @@ class LeNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return class scores (logits) of shape ``(N, num_classes)``."""
         if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
-            raise ValueError(f"LeNet expects images of shape (N, 1, 28, 28), got {tuple(x.shape)}")
+            raise ValueError(
+                f"LeNet expects images of shape (N, 1, 28, 28), got {tuple(x.shape)}"
+            )
         return self.classifier(self.features(x))

@@ -25,7 +25,11 @@ def use_compact_figures(quality: int = 85) -> None:
     ``bbox_inches="tight"`` (an extra draw of every figure) is turned off. Outside IPython (a
     plain script) this does nothing.
     """
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
+    if (
+        isinstance(quality, bool)
+        or not isinstance(quality, int)
+        or not 1 <= quality <= 95
+    ):
         raise ValueError(f"quality must be an int from 1 to 95, got {quality!r}")
     try:
         from IPython import get_ipython
@@ -59,20 +63,28 @@ def show_image(
         if rgb.dim() == 4 and rgb.shape[0] == 1:
             rgb = rgb[0]
         if rgb.dim() != 3 or rgb.shape[0] != 3:
-            raise ValueError(f"show_image expects a tensor of shape (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}")
+            raise ValueError(
+                f"show_image expects a tensor of shape (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}"
+            )
         rgb = rgb.float().cpu()
         low, high = rgb.min().item(), rgb.max().item()
         if not (0.0 <= low and high <= 1.0):
             raise ValueError(
                 f"show_image expects values in [0, 1], got [{low:.3g}, {high:.3g}]; undo any normalisation first"
             )
-        pixels = rgb.permute(1, 2, 0).numpy()  # (C, H, W) -> (H, W, C), as matplotlib wants
+        pixels = rgb.permute(
+            1, 2, 0
+        ).numpy()  # (C, H, W) -> (H, W, C), as matplotlib wants
         height_px, width_px = pixels.shape[:2]
     else:
-        raise TypeError(f"show_image expects a PIL.Image or a torch.Tensor, got {type(image).__name__}")
+        raise TypeError(
+            f"show_image expects a PIL.Image or a torch.Tensor, got {type(image).__name__}"
+        )
 
     if ax is None:
-        fig = Figure(figsize=(height * width_px / height_px, height + 0.3), layout="constrained")
+        fig = Figure(
+            figsize=(height * width_px / height_px, height + 0.3), layout="constrained"
+        )
         ax = fig.add_subplot()
     ax.imshow(pixels)
     ax.set_axis_off()
@@ -108,11 +120,15 @@ def plot_feature_maps(
     if titles is None:
         titles = [f"{title_prefix} {index}" for index in range(channels)]
     elif isinstance(titles, str) or len(titles) != channels:
-        raise ValueError(f"titles must be a sequence of {channels} strings, one per channel")
+        raise ValueError(
+            f"titles must be a sequence of {channels} strings, one per channel"
+        )
     if scale not in ("channel", "shared"):
         raise ValueError(f"scale must be 'channel' or 'shared', got {scale!r}")
     if vlim is not None and scale != "shared":
-        raise ValueError("vlim sets one colour scale for all panels; pass scale='shared' with it")
+        raise ValueError(
+            "vlim sets one colour scale for all panels; pass scale='shared' with it"
+        )
     if ncols is None:
         ncols = min(channels, math.ceil(math.sqrt(2 * channels)))
     elif isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
@@ -125,7 +141,10 @@ def plot_feature_maps(
     ncols = min(ncols, channels)
     nrows = math.ceil(channels / ncols)
     fig = Figure(
-        figsize=(ncols * panel_size + (0.6 if vlim is not None else 0.0), nrows * (panel_size * height / width + 0.25)),
+        figsize=(
+            ncols * panel_size + (0.6 if vlim is not None else 0.0),
+            nrows * (panel_size * height / width + 0.25),
+        ),
         layout="constrained",
     )
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
@@ -143,7 +162,9 @@ def plot_feature_maps(
 def _as_chw(maps: torch.Tensor) -> torch.Tensor:
     """Check that ``maps`` is one ``(C, H, W)`` feature map and return it as a float CPU tensor."""
     if not isinstance(maps, torch.Tensor):
-        raise TypeError(f"expected a torch.Tensor of shape (C, H, W) or (1, C, H, W), got {type(maps).__name__}")
+        raise TypeError(
+            f"expected a torch.Tensor of shape (C, H, W) or (1, C, H, W), got {type(maps).__name__}"
+        )
     if maps.is_complex():
         raise TypeError("expected a real-valued tensor, got a complex one")
     if maps.dim() == 4:
@@ -154,11 +175,15 @@ def _as_chw(maps: torch.Tensor) -> torch.Tensor:
             )
         maps = maps[0]
     if maps.dim() != 3:
-        raise ValueError(f"expected shape (C, H, W) or (1, C, H, W), got {maps.dim()} dimensions {tuple(maps.shape)}")
+        raise ValueError(
+            f"expected shape (C, H, W) or (1, C, H, W), got {maps.dim()} dimensions {tuple(maps.shape)}"
+        )
     if maps.shape[0] == 0:
         raise ValueError("expected at least one channel, got 0")
     if maps.shape[1] == 0 or maps.shape[2] == 0:
-        raise ValueError(f"expected non-empty maps, got height x width {maps.shape[1]} x {maps.shape[2]}")
+        raise ValueError(
+            f"expected non-empty maps, got height x width {maps.shape[1]} x {maps.shape[2]}"
+        )
     fmap = maps.detach().float().cpu()
     if not torch.isfinite(fmap).all():
         raise ValueError("feature maps contain NaN or infinite values")
@@ -171,7 +196,11 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> F
     The colour shows each count as a share of its row (the true class), from 0 to 1, so
     classes of different sizes are comparable; the number printed in each cell is the count.
     """
-    if not isinstance(matrix, torch.Tensor) or matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
+    if (
+        not isinstance(matrix, torch.Tensor)
+        or matrix.dim() != 2
+        or matrix.shape[0] != matrix.shape[1]
+    ):
         raise ValueError(f"matrix must be a square 2-D tensor, got {_shape_of(matrix)}")
     if isinstance(class_names, str) or len(class_names) != matrix.shape[0]:
         raise ValueError(f"class_names must name all {matrix.shape[0]} classes")
@@ -187,7 +216,15 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> F
         for col in range(len(counts)):
             if counts[row, col]:
                 colour = "white" if shares[row, col] > 0.5 else "black"
-                ax.text(col, row, str(counts[row, col].item()), ha="center", va="center", fontsize="small", color=colour)
+                ax.text(
+                    col,
+                    row,
+                    str(counts[row, col].item()),
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color=colour,
+                )
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
     ax.set_yticks(ticks, class_names)
@@ -196,15 +233,23 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> F
     return fig
 
 
-def plot_rgb_filters(weight: torch.Tensor, *, ncols: int = 8, panel_size: float = 0.8) -> Figure:
+def plot_rgb_filters(
+    weight: torch.Tensor, *, ncols: int = 8, panel_size: float = 0.8
+) -> Figure:
     """Draw the filters of a first convolution layer, ``(O, 3, kH, kW)``, as small RGB tiles.
 
     Each filter is stretched to its own range (its lowest weight over all three colours maps to
     0, its highest to 1), as is usual for first-layer filters: the tiles show patterns, not
     magnitudes.
     """
-    if not isinstance(weight, torch.Tensor) or weight.dim() != 4 or weight.shape[1] != 3:
-        raise ValueError(f"weight must have shape (out_channels, 3, kH, kW), got {_shape_of(weight)}")
+    if (
+        not isinstance(weight, torch.Tensor)
+        or weight.dim() != 4
+        or weight.shape[1] != 3
+    ):
+        raise ValueError(
+            f"weight must have shape (out_channels, 3, kH, kW), got {_shape_of(weight)}"
+        )
     if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
         raise ValueError(f"ncols must be a positive int, got {ncols!r}")
     filters = weight.detach().float().cpu()
@@ -223,4 +268,8 @@ def plot_rgb_filters(weight: torch.Tensor, *, ncols: int = 8, panel_size: float 
 
 
 def _shape_of(value: object) -> str:
-    return f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+    return (
+        f"shape {tuple(value.shape)}"
+        if isinstance(value, torch.Tensor)
+        else type(value).__name__
+    )

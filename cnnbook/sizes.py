@@ -27,12 +27,25 @@ def conv_output_size(
     ints, otherwise an ``(h, w)`` pair. Raises ``ValueError`` naming the argument at fault when
     a value is out of range or the kernel does not fit in the padded input.
     """
-    args = {"size": size, "kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation}
+    args = {
+        "size": size,
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+    }
     pairs = _as_pairs(args)
     out = []
     for dim in range(2):
         n, k, s, p, d = (pairs[name][dim] for name in args)
-        _check_range(size=n, kernel_size=k, stride=s, padding=p, dilation=d, where=_where(args, dim))
+        _check_range(
+            size=n,
+            kernel_size=k,
+            stride=s,
+            padding=p,
+            dilation=d,
+            where=_where(args, dim),
+        )
         span = d * (k - 1) + 1  # how many input pixels the (dilated) kernel covers
         if span > n + 2 * p:
             raise ValueError(
@@ -72,9 +85,18 @@ def pool_output_size(
     out = []
     for dim in range(2):
         n, k, s, p, d = (pairs[name][dim] for name in args)
-        _check_range(size=n, kernel_size=k, stride=s, padding=p, dilation=d, where=_where(args, dim))
+        _check_range(
+            size=n,
+            kernel_size=k,
+            stride=s,
+            padding=p,
+            dilation=d,
+            where=_where(args, dim),
+        )
         if 2 * p > k:
-            raise ValueError(f"padding={p} is more than half of kernel_size={k}{_where(args, dim)}")
+            raise ValueError(
+                f"padding={p} is more than half of kernel_size={k}{_where(args, dim)}"
+            )
         span = d * (k - 1) + 1
         room = n + 2 * p - span
         if room < 0:
@@ -83,13 +105,17 @@ def pool_output_size(
                 f"(size {n} + 2 * padding {p} = {n + 2 * p}){_where(args, dim)}"
             )
         steps = math.ceil(room / s) if ceil_mode else room // s
-        if ceil_mode and steps * s >= n + p:  # the last window would start in the padding
+        if (
+            ceil_mode and steps * s >= n + p
+        ):  # the last window would start in the padding
             steps -= 1
         out.append(steps + 1)
     return _result(out, args)
 
 
-def receptive_fields(layers: Sequence[tuple[int, int] | tuple[int, int, int]]) -> list[tuple[int, int]]:
+def receptive_fields(
+    layers: Sequence[tuple[int, int] | tuple[int, int, int]],
+) -> list[tuple[int, int]]:
     """Return the receptive field and the jump after each layer of a stack.
 
     Each layer is ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)``. After layer
@@ -101,9 +127,16 @@ def receptive_fields(layers: Sequence[tuple[int, int] | tuple[int, int, int]]) -
     result = []
     for index, layer in enumerate(layers):
         if not isinstance(layer, tuple) or len(layer) not in (2, 3):
-            raise ValueError(f"layer {index} must be (kernel_size, stride[, dilation]), got {layer!r}")
+            raise ValueError(
+                f"layer {index} must be (kernel_size, stride[, dilation]), got {layer!r}"
+            )
         kernel, stride, dilation = (*layer, 1) if len(layer) == 2 else layer
-        _check_range(kernel_size=kernel, stride=stride, dilation=dilation, where=f" (layer {index})")
+        _check_range(
+            kernel_size=kernel,
+            stride=stride,
+            dilation=dilation,
+            where=f" (layer {index})",
+        )
         field += dilation * (kernel - 1) * jump
         jump *= stride
         result.append((field, jump))
@@ -126,8 +159,12 @@ def _as_pairs(args: dict[str, IntOrPair]) -> dict[str, tuple[int, int]]:
     pairs = {}
     for name, value in args.items():
         pair = (value, value) if isinstance(value, int) else value
-        if not (isinstance(pair, tuple) and len(pair) == 2 and all(_is_int(v) for v in pair)) or _is_bool(value):
-            raise ValueError(f"{name} must be an int or an (h, w) pair of ints, got {value!r}")
+        if not (
+            isinstance(pair, tuple) and len(pair) == 2 and all(_is_int(v) for v in pair)
+        ) or _is_bool(value):
+            raise ValueError(
+                f"{name} must be an int or an (h, w) pair of ints, got {value!r}"
+            )
         pairs[name] = pair
     return pairs
 
@@ -137,7 +174,9 @@ def _is_int(value: object) -> bool:
 
 
 def _is_bool(value: object) -> bool:
-    return isinstance(value, bool) or (isinstance(value, tuple) and any(isinstance(v, bool) for v in value))
+    return isinstance(value, bool) or (
+        isinstance(value, tuple) and any(isinstance(v, bool) for v in value)
+    )
 
 
 def _where(args: dict[str, IntOrPair], dim: int) -> str:
@@ -148,4 +187,6 @@ def _where(args: dict[str, IntOrPair], dim: int) -> str:
 
 
 def _result(out: list[int], args: dict[str, IntOrPair]) -> IntOrPair:
-    return out[0] if all(isinstance(v, int) for v in args.values()) else (out[0], out[1])
+    return (
+        out[0] if all(isinstance(v, int) for v in args.values()) else (out[0], out[1])
+    )

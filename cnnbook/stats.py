@@ -30,13 +30,19 @@ def activation_stats(activations: torch.Tensor) -> ActivationStats:
     device. The per-channel results are float tensors on the CPU.
     """
     if not isinstance(activations, torch.Tensor):
-        raise TypeError(f"activation_stats expects a torch.Tensor, got {type(activations).__name__}")
+        raise TypeError(
+            f"activation_stats expects a torch.Tensor, got {type(activations).__name__}"
+        )
     if activations.dim() == 3:
         activations = activations.unsqueeze(0)
     if activations.dim() != 4:
-        raise ValueError(f"expected shape (C, H, W) or (N, C, H, W), got {tuple(activations.shape)}")
+        raise ValueError(
+            f"expected shape (C, H, W) or (N, C, H, W), got {tuple(activations.shape)}"
+        )
     if activations.numel() == 0:
-        raise ValueError(f"expected a non-empty tensor, got shape {tuple(activations.shape)}")
+        raise ValueError(
+            f"expected a non-empty tensor, got shape {tuple(activations.shape)}"
+        )
     if activations.is_complex():
         raise TypeError("expected a real-valued tensor, got a complex one")
     values = activations.detach().float().cpu()
@@ -48,6 +54,8 @@ def activation_stats(activations: torch.Tensor) -> ActivationStats:
         zero_fraction=zero_fraction,
         total_zero_fraction=(values == 0).float().mean().item(),
         negative_fraction=(values < 0).float().mean(dim=per_channel),
-        dead_channels=tuple(int(c) for c in torch.nonzero(zero_fraction == 1.0).flatten()),
+        dead_channels=tuple(
+            int(c) for c in torch.nonzero(zero_fraction == 1.0).flatten()
+        ),
         mean=values.mean(dim=per_channel),
     )

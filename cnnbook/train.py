@@ -47,9 +47,13 @@ def train(
         raise ValueError(f"lr must be positive, got {lr!r}")
     for name, loader in (("train_loader", train_loader), ("test_loader", test_loader)):
         if not isinstance(loader, DataLoader):
-            raise TypeError(f"{name} must be a torch.utils.data.DataLoader, got {type(loader).__name__}")
+            raise TypeError(
+                f"{name} must be a torch.utils.data.DataLoader, got {type(loader).__name__}"
+            )
     seed_everything(seed)
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    device = (
+        torch.device(device) if device is not None else next(model.parameters()).device
+    )
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     show = sys.stderr.isatty() if progress is None else progress
@@ -61,7 +65,9 @@ def train(
         if show:
             from tqdm.auto import tqdm
 
-            batches = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", leave=False)
+            batches = tqdm(
+                train_loader, desc=f"epoch {epoch + 1}/{epochs}", leave=False
+            )
         for images, labels in batches:
             images, labels = images.to(device), labels.to(device)
             logits = model(images)
@@ -80,13 +86,17 @@ def train(
     return history
 
 
-def evaluate(model: nn.Module, loader: DataLoader, device: torch.device | str | None = None) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, loader: DataLoader, device: torch.device | str | None = None
+) -> tuple[float, float]:
     """Return the mean cross-entropy loss and the accuracy of ``model`` on ``loader``."""
     predictions, labels, loss = _predict(model, loader, device)
     return loss, (predictions == labels).float().mean().item()
 
 
-def predict(model: nn.Module, loader: DataLoader, device: torch.device | str | None = None) -> torch.Tensor:
+def predict(
+    model: nn.Module, loader: DataLoader, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Return the predicted class of every example in ``loader``, in order, on the CPU."""
     return _predict(model, loader, device)[0]
 
@@ -95,7 +105,9 @@ def _predict(
     model: nn.Module, loader: DataLoader, device: torch.device | str | None
 ) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Predictions and labels for ``loader`` (CPU tensors), and the mean loss."""
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    device = (
+        torch.device(device) if device is not None else next(model.parameters()).device
+    )
     model.eval()
     predictions, labels, total_loss = [], [], 0.0
     with torch.no_grad():

@@ -32,7 +32,9 @@ def hash_prefix(filename: str) -> str:
     return Path(filename).stem.rsplit("-", 1)[-1]
 
 
-def provision_mobilenet_v2(source: Path | None = None, target_dir: Path | None = None) -> Path | None:
+def provision_mobilenet_v2(
+    source: Path | None = None, target_dir: Path | None = None
+) -> Path | None:
     """Make sure the MobileNetV2 ImageNet weights are in torch's hub cache.
 
     Returns the cached file's path, or ``None`` when neither the cache nor ``source`` (by default
@@ -67,7 +69,9 @@ def _packaged_file() -> Path | None:
 def _check_hash(path: Path, prefix: str) -> None:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if not digest.startswith(prefix):
-        raise ValueError(f"{path} has sha256 {digest[:16]}..., expected it to start with {prefix}")
+        raise ValueError(
+            f"{path} has sha256 {digest[:16]}..., expected it to start with {prefix}"
+        )
 
 
 def main() -> int:

@@ -19,10 +19,14 @@ def test_flops_follow_stride_groups_and_batch():
 
 
 def test_flops_match_a_count_from_the_unfolded_matrix_product():
-    conv = nn.Conv2d(5, 7, kernel_size=(3, 2), stride=(1, 2), padding=(1, 0), dilation=(2, 1))
+    conv = nn.Conv2d(
+        5, 7, kernel_size=(3, 2), stride=(1, 2), padding=(1, 0), dilation=(2, 1)
+    )
     x = torch.randn(2, 5, 11, 9)
     out = conv(x)
-    columns = nn.functional.unfold(x, (3, 2), dilation=(2, 1), padding=(1, 0), stride=(1, 2))
+    columns = nn.functional.unfold(
+        x, (3, 2), dilation=(2, 1), padding=(1, 0), stride=(1, 2)
+    )
     assert columns.shape[-1] == out.shape[-1] * out.shape[-2]
     expected = 2 * 2 * 7 * columns.shape[1] * columns.shape[2]
     assert conv2d_flops(conv, tuple(x.shape)) == expected
@@ -34,8 +38,18 @@ def test_flops_match_a_count_from_the_unfolded_matrix_product():
         (nn.Linear(3, 3), (1, 3, 8, 8), TypeError, "must be a torch.nn.Conv2d"),
         (nn.Conv2d(3, 8, 3), (1, 3, 8), ValueError, "four positive ints"),
         (nn.Conv2d(3, 8, 3), (1, 3, 0, 8), ValueError, "four positive ints"),
-        (nn.Conv2d(3, 8, 3), (1, 4, 8, 8), ValueError, "has 4 channels, but the layer expects 3"),
-        (nn.Conv2d(3, 8, 3, padding="same"), (1, 3, 8, 8), ValueError, "numeric padding"),
+        (
+            nn.Conv2d(3, 8, 3),
+            (1, 4, 8, 8),
+            ValueError,
+            "has 4 channels, but the layer expects 3",
+        ),
+        (
+            nn.Conv2d(3, 8, 3, padding="same"),
+            (1, 3, 8, 8),
+            ValueError,
+            "numeric padding",
+        ),
         (nn.Conv2d(3, 8, 5), (1, 3, 4, 4), ValueError, "kernel_size=5"),
     ],
 )

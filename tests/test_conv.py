@@ -45,8 +45,12 @@ def test_matches_torch_conv2d(problem):
     gen = torch.Generator().manual_seed(seed)
     x, weight = torch.randn(x_shape, generator=gen), torch.randn(w_shape, generator=gen)
     bias = torch.randn(w_shape[0], generator=gen) if use_bias else None
-    expected = F.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
-    actual = conv2d_reference(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
+    expected = F.conv2d(
+        x, weight, bias, stride=stride, padding=padding, dilation=dilation
+    )
+    actual = conv2d_reference(
+        x, weight, bias, stride=stride, padding=padding, dilation=dilation
+    )
     assert actual.shape == expected.shape
     assert torch.allclose(actual, expected, atol=1e-5, rtol=1e-5)
 
@@ -54,14 +58,62 @@ def test_matches_torch_conv2d(problem):
 @pytest.mark.parametrize(
     ("x", "weight", "bias", "error", "message"),
     [
-        ([[1.0]], torch.zeros(1, 1, 1, 1), None, TypeError, "x must be a torch.Tensor, got list"),
-        (torch.zeros(1, 1, 3, 3, dtype=torch.int64), torch.zeros(1, 1, 1, 1), None, TypeError, "x must be a floating-point"),
-        (torch.zeros(1, 3, 3), torch.zeros(1, 1, 1, 1), None, ValueError, r"x must have shape \(N, C, H, W\)"),
-        (torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1), None, ValueError, r"weight must have shape \(O, C, kH, kW\)"),
-        (torch.zeros(1, 3, 5, 5), torch.zeros(8, 1, 3, 3), None, ValueError, "weight expects 1 input channels but x has 3"),
-        (torch.zeros(1, 1, 5, 5), torch.zeros(2, 1, 3, 3), torch.zeros(3), ValueError, r"bias must have shape \(2,\)"),
-        (torch.zeros(1, 1, 5, 5), torch.zeros(2, 1, 3, 3), "0", TypeError, "bias must be a torch.Tensor"),
-        (torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 3, 3), None, ValueError, "spans 3 pixels, more than the padded input"),
+        (
+            [[1.0]],
+            torch.zeros(1, 1, 1, 1),
+            None,
+            TypeError,
+            "x must be a torch.Tensor, got list",
+        ),
+        (
+            torch.zeros(1, 1, 3, 3, dtype=torch.int64),
+            torch.zeros(1, 1, 1, 1),
+            None,
+            TypeError,
+            "x must be a floating-point",
+        ),
+        (
+            torch.zeros(1, 3, 3),
+            torch.zeros(1, 1, 1, 1),
+            None,
+            ValueError,
+            r"x must have shape \(N, C, H, W\)",
+        ),
+        (
+            torch.zeros(1, 1, 3, 3),
+            torch.zeros(1, 1, 1),
+            None,
+            ValueError,
+            r"weight must have shape \(O, C, kH, kW\)",
+        ),
+        (
+            torch.zeros(1, 3, 5, 5),
+            torch.zeros(8, 1, 3, 3),
+            None,
+            ValueError,
+            "weight expects 1 input channels but x has 3",
+        ),
+        (
+            torch.zeros(1, 1, 5, 5),
+            torch.zeros(2, 1, 3, 3),
+            torch.zeros(3),
+            ValueError,
+            r"bias must have shape \(2,\)",
+        ),
+        (
+            torch.zeros(1, 1, 5, 5),
+            torch.zeros(2, 1, 3, 3),
+            "0",
+            TypeError,
+            "bias must be a torch.Tensor",
+        ),
+        (
+            torch.zeros(1, 1, 2, 2),
+            torch.zeros(1, 1, 3, 3),
+            None,
+            ValueError,
+            "spans 3 pixels, more than the padded input",
+        ),
     ],
 )
 def test_rejects_bad_input(x, weight, bias, error, message):
@@ -71,7 +123,9 @@ def test_rejects_bad_input(x, weight, bias, error, message):
 
 def test_rejects_mixed_devices():
     with pytest.raises(ValueError, match="same device"):
-        conv2d_reference(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1, 1, device="meta"))
+        conv2d_reference(
+            torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1, 1, device="meta")
+        )
 
 
 def test_bad_stride_is_named():

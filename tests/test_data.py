@@ -14,11 +14,16 @@ from cnnbook.data import FILES
 
 
 def _idx_images(images: np.ndarray) -> bytes:
-    return struct.pack(">IIII", 0x00000803, *images.shape) + images.astype(np.uint8).tobytes()
+    return (
+        struct.pack(">IIII", 0x00000803, *images.shape)
+        + images.astype(np.uint8).tobytes()
+    )
 
 
 def _idx_labels(labels: np.ndarray) -> bytes:
-    return struct.pack(">II", 0x00000801, len(labels)) + labels.astype(np.uint8).tobytes()
+    return (
+        struct.pack(">II", 0x00000801, len(labels)) + labels.astype(np.uint8).tobytes()
+    )
 
 
 def _write_copy(folder, n_train=5, n_test=3, compress=True, seed=0):
@@ -59,14 +64,20 @@ def test_reads_a_local_copy_through_torchvision(tmp_path, compress):
     train = fashion_mnist(train=True, root=tmp_path / "copy")
     test = fashion_mnist(train=False, root=tmp_path / "copy")
     assert isinstance(train, FashionMNIST) and len(train) == 5 and len(test) == 3
-    assert torch.equal(train.data, torch.from_numpy(arrays["train-images-idx3-ubyte"]).to(torch.uint8))
+    assert torch.equal(
+        train.data, torch.from_numpy(arrays["train-images-idx3-ubyte"]).to(torch.uint8)
+    )
     assert train.targets.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
-    assert sorted(p.name for p in (tmp_path / "cache" / "FashionMNIST" / "raw").iterdir()) == sorted(FILES)
+    assert sorted(
+        p.name for p in (tmp_path / "cache" / "FashionMNIST" / "raw").iterdir()
+    ) == sorted(FILES)
 
 
 def test_torchvision_layout_and_transform(tmp_path):
     _write_copy(tmp_path / "tv" / "FashionMNIST" / "raw")
-    dataset = fashion_mnist(train=True, root=tmp_path / "tv", transform=lambda img: img.size)
+    dataset = fashion_mnist(
+        train=True, root=tmp_path / "tv", transform=lambda img: img.size
+    )
     assert dataset[0][0] == (28, 28)
 
 
@@ -102,7 +113,9 @@ def test_nothing_found_names_every_place_and_the_remedy(tmp_path, monkeypatch):
     message = str(info.value)
     for place in ["mine", "env", "system", "cache"]:
         assert str(tmp_path / place) in message
-    assert "apt-get install dataset-fashion-mnist" in message and "CNNBOOK_DATA" in message
+    assert (
+        "apt-get install dataset-fashion-mnist" in message and "CNNBOOK_DATA" in message
+    )
     assert "no network in tests" in message
 
 
@@ -133,7 +146,9 @@ def test_falls_back_to_torchvision_download(tmp_path, monkeypatch, mirror):
     monkeypatch.delenv("CNNBOOK_DATA", raising=False)
     monkeypatch.setattr(cnnbook.data, "SYSTEM_DIRS", ())
     monkeypatch.setattr(FashionMNIST, "mirrors", [mirror])
-    monkeypatch.setattr(FashionMNIST, "resources", [(f"{name}.gz", None) for name in FILES])
+    monkeypatch.setattr(
+        FashionMNIST, "resources", [(f"{name}.gz", None) for name in FILES]
+    )
     assert len(fashion_mnist(train=True)) == 3
 
 
@@ -141,22 +156,39 @@ def test_falls_back_to_torchvision_download(tmp_path, monkeypatch, mirror):
     ("damage", "message"),
     [
         (lambda p: p.write_bytes(b"not gzip at all"), "is not a valid gzip file"),
-        (lambda p: p.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + b"\x00" * 12)), "bad header"),
-        (lambda p: p.write_bytes(gzip.compress(gzip.decompress(p.read_bytes())[:-100])), "truncated or padded"),
-        (lambda p: p.write_bytes(gzip.compress(struct.pack(">IIII", 0x803, 1, 32, 32) + bytes(1024))), "32x32 images"),
+        (
+            lambda p: p.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + b"\x00" * 12)),
+            "bad header",
+        ),
+        (
+            lambda p: p.write_bytes(
+                gzip.compress(gzip.decompress(p.read_bytes())[:-100])
+            ),
+            "truncated or padded",
+        ),
+        (
+            lambda p: p.write_bytes(
+                gzip.compress(struct.pack(">IIII", 0x803, 1, 32, 32) + bytes(1024))
+            ),
+            "32x32 images",
+        ),
     ],
 )
 def test_a_corrupt_file_is_named(tmp_path, damage, message):
     _write_copy(tmp_path / "copy")
     bad = tmp_path / "copy" / "train-images-idx3-ubyte.gz"
     damage(bad)
-    with pytest.raises(ValueError, match=rf"train-images-idx3-ubyte\.gz.*{message}|{message}"):
+    with pytest.raises(
+        ValueError, match=rf"train-images-idx3-ubyte\.gz.*{message}|{message}"
+    ):
         fashion_mnist(train=True, root=tmp_path / "copy")
 
 
 def test_images_and_labels_must_pair_up(tmp_path):
     _write_copy(tmp_path / "copy")
-    (tmp_path / "copy" / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx_labels(np.zeros(2))))
+    (tmp_path / "copy" / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(_idx_labels(np.zeros(2)))
+    )
     with pytest.raises(ValueError, match="holds 3 images but .* holds 2 labels"):
         fashion_mnist(train=False, root=tmp_path / "copy")
 
@@ -176,4 +208,8 @@ def test_cache_dir_defaults(monkeypatch, tmp_path):
 
 
 def test_class_names():
-    assert len(CLASS_NAMES) == 10 and CLASS_NAMES[0] == "T-shirt/top" and CLASS_NAMES[9] == "Ankle boot"
+    assert (
+        len(CLASS_NAMES) == 10
+        and CLASS_NAMES[0] == "T-shirt/top"
+        and CLASS_NAMES[9] == "Ankle boot"
+    )

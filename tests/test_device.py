@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnbook import get_device, last_seed, seed_everything, tf32_convolutions
 from cnnbook import device as device_module
+from cnnbook import get_device, last_seed, seed_everything, tf32_convolutions
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +65,9 @@ def test_override_with_unsupported_device_type(monkeypatch):
 def test_require_gpu_without_cuda_raises(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setenv("CNNBOOK_REQUIRE_GPU", "1")
-    with pytest.raises(RuntimeError, match="CNNBOOK_REQUIRE_GPU=1, but torch sees no CUDA device"):
+    with pytest.raises(
+        RuntimeError, match="CNNBOOK_REQUIRE_GPU=1, but torch sees no CUDA device"
+    ):
         get_device()
 
 
@@ -91,7 +93,9 @@ def test_require_gpu_zero_allows_the_cpu(monkeypatch):
 
 def test_require_gpu_with_an_unclear_value(monkeypatch):
     monkeypatch.setenv("CNNBOOK_REQUIRE_GPU", "yes")
-    with pytest.raises(ValueError, match="CNNBOOK_REQUIRE_GPU must be '1' or '0', got 'yes'"):
+    with pytest.raises(
+        ValueError, match="CNNBOOK_REQUIRE_GPU must be '1' or '0', got 'yes'"
+    ):
         get_device()
 
 

@@ -24,31 +24,65 @@ def test_draws_one_row_per_position_with_real_values():
     assert len(_texts(ax_out)) == 9
     assert len(_texts(fig.axes[2])) == 1  # the first row shows only output[0, 0]
     highlighted = [p for p in ax_in.patches if p.get_fill()]
-    assert sorted((p.get_y() + 0.5, p.get_x() + 0.5) for p in highlighted) == [(2, 2), (2, 3), (3, 2), (3, 3)]
+    assert sorted((p.get_y() + 0.5, p.get_x() + 0.5) for p in highlighted) == [
+        (2, 2),
+        (2, 3),
+        (3, 2),
+        (3, 3),
+    ]
 
 
 def test_padding_stride_and_dilation_move_the_window():
     image = torch.ones(5, 5)
-    fig = plot_conv_steps(image, torch.ones(2, 2), stride=2, padding=1, dilation=2, positions=[(1, 1)])
+    fig = plot_conv_steps(
+        image, torch.ones(2, 2), stride=2, padding=1, dilation=2, positions=[(1, 1)]
+    )
     ax_in = fig.axes[0]
     assert ax_in.images[0].get_array().shape == (7, 7)
-    taps = sorted((p.get_y() + 0.5, p.get_x() + 0.5) for p in ax_in.patches if p.get_fill())
+    taps = sorted(
+        (p.get_y() + 0.5, p.get_x() + 0.5) for p in ax_in.patches if p.get_fill()
+    )
     assert taps == [(2, 2), (2, 4), (4, 2), (4, 4)]
 
 
 def test_default_positions():
     fig = plot_conv_steps(torch.ones(4, 4), torch.ones(3, 3))
-    assert [ax.get_title() for ax in fig.axes[2::3]] == ["output[0, 0] = 9", "output[0, 1] = 9", "output[1, 0] = 9", "output[1, 1] = 9"]
+    assert [ax.get_title() for ax in fig.axes[2::3]] == [
+        "output[0, 0] = 9",
+        "output[0, 1] = 9",
+        "output[1, 0] = 9",
+        "output[1, 1] = 9",
+    ]
 
 
 @pytest.mark.parametrize(
     ("image", "kernel", "kwargs", "message"),
     [
-        (torch.ones(1, 4, 4), torch.ones(2, 2), {}, r"image must be a 2-D tensor \(H, W\), got shape \(1, 4, 4\)"),
+        (
+            torch.ones(1, 4, 4),
+            torch.ones(2, 2),
+            {},
+            r"image must be a 2-D tensor \(H, W\), got shape \(1, 4, 4\)",
+        ),
         (torch.ones(4, 4), [[1.0]], {}, "kernel must be a 2-D tensor .* got list"),
-        (torch.ones(12, 12), torch.ones(3, 3), {"padding": 1}, r"padded input is \(14, 14\)"),
-        (torch.ones(4, 4), torch.ones(2, 2), {"positions": [(3, 0)]}, r"position \(3, 0\) is outside the \(3, 3\) output"),
-        (torch.ones(4, 4), torch.ones(2, 2), {"stride": 0}, "stride must be at least 1"),
+        (
+            torch.ones(12, 12),
+            torch.ones(3, 3),
+            {"padding": 1},
+            r"padded input is \(14, 14\)",
+        ),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"positions": [(3, 0)]},
+            r"position \(3, 0\) is outside the \(3, 3\) output",
+        ),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"stride": 0},
+            "stride must be at least 1",
+        ),
     ],
 )
 def test_rejects_bad_input(image, kernel, kwargs, message):

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("exec_cache", ROOT / "tools" / "exec_cache.py")
+_spec = importlib.util.spec_from_file_location(
+    "exec_cache", ROOT / "tools" / "exec_cache.py"
+)
 exec_cache = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(exec_cache)
 
@@ -106,11 +108,18 @@ def _make_book(repo: Path) -> str:
     return log
 
 
-@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "jupyter-book").exists(), reason="needs the .venv of make")
+@pytest.mark.skipif(
+    not (ROOT / ".venv" / "bin" / "jupyter-book").exists(),
+    reason="needs the .venv of make",
+)
 def test_changing_a_helper_re_executes_and_a_no_op_build_executes_nothing(tmp_path):
     repo = tmp_path / "repo"
-    shutil.copytree(ROOT / "cnnbook", repo / "cnnbook", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "tools", repo / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "cnnbook", repo / "cnnbook", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(
+        ROOT / "tools", repo / "tools", ignore=shutil.ignore_patterns("__pycache__")
+    )
     for name in ("Makefile", "requirements.txt", "pyproject.toml", "_config.yml"):
         shutil.copy2(ROOT / name, repo / name)
     (repo / ".venv").symlink_to(ROOT / ".venv")

@@ -103,7 +103,9 @@ def test_environment_refuses_a_single_string():
 
 
 def test_driver_from_nvidia_smi(monkeypatch):
-    monkeypatch.setattr(facts_module.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(
+        facts_module.shutil, "which", lambda name: "/usr/bin/nvidia-smi"
+    )
 
     def fake_run(args, **kwargs):
         assert args[1] == "--query-gpu=driver_version"
@@ -114,7 +116,9 @@ def test_driver_from_nvidia_smi(monkeypatch):
 
 
 def test_driver_when_nvidia_smi_fails_or_is_missing(monkeypatch):
-    monkeypatch.setattr(facts_module.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(
+        facts_module.shutil, "which", lambda name: "/usr/bin/nvidia-smi"
+    )
 
     def failing_run(args, **kwargs):
         raise subprocess.CalledProcessError(9, args)

@@ -20,7 +20,9 @@ _spec.loader.exec_module(record)
 def _shellcheck(*files: Path) -> subprocess.CompletedProcess:
     exe = shutil.which("shellcheck", path=str(BIN)) or shutil.which("shellcheck")
     assert exe, "shellcheck is missing: install requirements.txt (make test does)"
-    return subprocess.run([exe, "--format=gcc", *map(str, files)], capture_output=True, text=True)
+    return subprocess.run(
+        [exe, "--format=gcc", *map(str, files)], capture_output=True, text=True
+    )
 
 
 def test_the_scripts_pass_shellcheck():
@@ -30,7 +32,7 @@ def test_the_scripts_pass_shellcheck():
 
 def test_shellcheck_would_catch_an_unquoted_variable(tmp_path):
     script = tmp_path / "bad.sh"
-    script.write_text('#!/usr/bin/env bash\nrm -rf $1/*\n')
+    script.write_text("#!/usr/bin/env bash\nrm -rf $1/*\n")
     result = _shellcheck(script)
     assert result.returncode == 1 and "SC2086" in result.stdout
 
@@ -58,13 +60,17 @@ def test_host_install_refuses_a_damaged_wheel(tmp_path):
     )
     assert result.returncode != 0
     assert "a-1.0-py3-none-any.whl: FAILED" in result.stdout + result.stderr
-    assert not site.exists(), "nothing may be installed from a set that failed its check"
+    assert not site.exists(), (
+        "nothing may be installed from a set that failed its check"
+    )
 
 
 def test_host_sh_names_its_commands(tmp_path):
     repo = _fake_repo(tmp_path)
     result = subprocess.run(
-        ["bash", str(repo / "benchmarks" / "gpu" / "host.sh"), "nonsense"], capture_output=True, text=True
+        ["bash", str(repo / "benchmarks" / "gpu" / "host.sh"), "nonsense"],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "usage:" in result.stderr and "install|probe|build" in result.stderr
@@ -105,7 +111,11 @@ def test_pytest_result_is_the_last_summary_line(tmp_path):
     ("line", "page", "seconds"),
     [
         ("book/intro.md: Executed notebook in 10.80 seconds", "book/intro", 10.8),
-        ("/work/main/book/cpu-vs-gpu.md: Executed notebook in 24.9 seconds [mystnb]", "book/cpu-vs-gpu", 24.9),
+        (
+            "/work/main/book/cpu-vs-gpu.md: Executed notebook in 24.9 seconds [mystnb]",
+            "book/cpu-vs-gpu",
+            24.9,
+        ),
     ],
 )
 def test_page_times_read_both_kinds_of_execution_line(line, page, seconds):

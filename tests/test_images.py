@@ -137,7 +137,9 @@ def test_truncated_file(tmp_path, suffix):
         load_image(cut)
 
 
-@pytest.mark.parametrize("side", [12, 20])  # 144 px: PIL would only warn; 400 px: PIL raises
+@pytest.mark.parametrize(
+    "side", [12, 20]
+)  # 144 px: PIL would only warn; 400 px: PIL raises
 def test_oversized_image_is_refused_before_decoding(tmp_path, monkeypatch, side):
     path = _save(tmp_path, Image.new("RGB", (side, side)), "huge.png")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
@@ -188,7 +190,9 @@ def test_to_batch_rejects_a_tensor():
         to_batch(torch.zeros(3, 8, 8), 4)
 
 
-@pytest.mark.parametrize("size", [0, -3, (4,), (4, 0), (4, 4, 4), 2.5, True, (4, 2.0), "256"])
+@pytest.mark.parametrize(
+    "size", [0, -3, (4,), (4, 0), (4, 4, 4), 2.5, True, (4, 2.0), "256"]
+)
 def test_to_batch_rejects_bad_sizes(size):
     with pytest.raises(ValueError, match="size must be a positive int"):
         to_batch(Image.new("RGB", (8, 8)), size)

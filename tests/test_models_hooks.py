@@ -15,7 +15,9 @@ def test_lenet_output_and_layer_names():
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (2, 3, 28, 28), (2, 1, 32, 32)])
 def test_lenet_rejects_other_shapes(shape):
-    with pytest.raises(ValueError, match=r"LeNet expects images of shape \(N, 1, 28, 28\)"):
+    with pytest.raises(
+        ValueError, match=r"LeNet expects images of shape \(N, 1, 28, 28\)"
+    ):
         LeNet()(torch.zeros(shape))
 
 
@@ -45,7 +47,10 @@ def test_capture_removes_hooks_when_the_forward_pass_fails():
 
 
 def test_capture_names_unknown_layers():
-    with pytest.raises(ValueError, match=r"no layer named 'features.conv9'; the model has: features, features.conv1"):
+    with pytest.raises(
+        ValueError,
+        match=r"no layer named 'features.conv9'; the model has: features, features.conv1",
+    ):
         capture_activations(LeNet(), torch.zeros(1, 1, 28, 28), ["features.conv9"])
 
 
@@ -65,18 +70,29 @@ def test_layer_summary_matches_a_forward_pass():
     model = LeNet()
     x = torch.rand(2, 1, 28, 28)
     rows = layer_summary(model, x)
-    assert [r.name for r in rows][:3] == ["features.conv1", "features.relu1", "features.pool1"]
+    assert [r.name for r in rows][:3] == [
+        "features.conv1",
+        "features.relu1",
+        "features.pool1",
+    ]
     assert rows[-1].output_shape == tuple(model(x).shape)
     assert rows[0].kind == "Conv2d" and rows[0].parameters == 6 * 1 * 5 * 5 + 6
     assert sum(r.parameters for r in rows) == sum(p.numel() for p in model.parameters())
     by_name = {r.name: r.output_shape for r in rows}
-    assert by_name["features.pool2"] == (2, 16, 5, 5) and by_name["classifier.flatten"] == (2, 400)
+    assert by_name["features.pool2"] == (2, 16, 5, 5) and by_name[
+        "classifier.flatten"
+    ] == (2, 400)
     assert all(not m._forward_hooks for m in model.modules())
 
 
 def test_layer_summary_of_a_plain_sequential():
-    rows = layer_summary(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()), torch.zeros(1, 3, 8, 8))
-    assert [(r.name, r.kind, r.output_shape) for r in rows] == [("0", "Conv2d", (1, 4, 6, 6)), ("1", "ReLU", (1, 4, 6, 6))]
+    rows = layer_summary(
+        nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()), torch.zeros(1, 3, 8, 8)
+    )
+    assert [(r.name, r.kind, r.output_shape) for r in rows] == [
+        ("0", "Conv2d", (1, 4, 6, 6)),
+        ("1", "ReLU", (1, 4, 6, 6)),
+    ]
 
 
 def test_layer_summary_rejects_a_non_module():

@@ -38,15 +38,22 @@ def test_one_titled_panel_per_channel(channels, no_new_pyplot_figures):
     assert isinstance(fig, Figure)
     panels = _panels(fig)
     assert len(panels) == channels
-    assert [ax.get_title() for ax in panels] == [f"Conv channel {i}" for i in range(channels)]
+    assert [ax.get_title() for ax in panels] == [
+        f"Conv channel {i}" for i in range(channels)
+    ]
     ncols = min(channels, math.ceil(math.sqrt(2 * channels)))
-    assert len(fig.axes) == ncols * math.ceil(channels / ncols)  # spare grid cells stay hidden
+    assert len(fig.axes) == ncols * math.ceil(
+        channels / ncols
+    )  # spare grid cells stay hidden
     assert not any(ax.axison for ax in fig.axes)
 
 
 def test_eight_channels_make_a_four_by_two_grid():
     fig = plot_feature_maps(torch.randn(8, 5, 5))
-    positions = {(ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start) for ax in fig.axes}
+    positions = {
+        (ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start)
+        for ax in fig.axes
+    }
     assert positions == {(r, c) for r in range(2) for c in range(4)}
 
 
@@ -57,7 +64,9 @@ def test_panels_show_the_channel_values():
 
 
 def test_channel_scale_stretches_each_panel():
-    maps = torch.stack([torch.full((4, 4), 0.0), torch.linspace(-5, 5, 16).reshape(4, 4)])
+    maps = torch.stack(
+        [torch.full((4, 4), 0.0), torch.linspace(-5, 5, 16).reshape(4, 4)]
+    )
     maps[0, 0, 0] = 1.0
     fig = plot_feature_maps(maps, scale="channel")
     assert [ax.images[0].get_clim() for ax in _panels(fig)] == [(0.0, 1.0), (-5.0, 5.0)]
@@ -73,7 +82,9 @@ def test_shared_scale_uses_the_overall_range_and_adds_a_colour_bar():
 
 
 def test_explicit_limits_let_two_figures_share_one_scale():
-    fig = plot_feature_maps(torch.rand(2, 3, 3), scale="shared", vlim=(-3.0, 3.0), cmap="RdBu_r")
+    fig = plot_feature_maps(
+        torch.rand(2, 3, 3), scale="shared", vlim=(-3.0, 3.0), cmap="RdBu_r"
+    )
     panels = _panels(fig)
     assert {ax.images[0].get_clim() for ax in panels} == {(-3.0, 3.0)}
     assert panels[0].images[0].get_cmap().name == "RdBu_r"
@@ -109,7 +120,9 @@ def test_rejects_complex_values():
 
 @pytest.mark.parametrize("shape", [(4, 4), (4,), (1, 1, 2, 4, 4)])
 def test_rejects_the_wrong_rank(shape):
-    with pytest.raises(ValueError, match=r"expected shape \(C, H, W\) or \(1, C, H, W\)"):
+    with pytest.raises(
+        ValueError, match=r"expected shape \(C, H, W\) or \(1, C, H, W\)"
+    ):
         plot_feature_maps(torch.zeros(shape))
 
 
@@ -168,7 +181,9 @@ def test_show_pil_image(no_new_pyplot_figures):
 def test_show_tensor_image(shape):
     tensor = torch.rand(shape)
     (ax,) = show_image(tensor).axes
-    assert np.allclose(ax.images[0].get_array(), tensor.reshape(3, 5, 7).permute(1, 2, 0).numpy())
+    assert np.allclose(
+        ax.images[0].get_array(), tensor.reshape(3, 5, 7).permute(1, 2, 0).numpy()
+    )
     assert ax.get_title() == ""
 
 
@@ -212,7 +227,9 @@ def test_compact_figures_switches_jupyter_to_jpeg(monkeypatch):
 
     calls = []
     monkeypatch.setattr(IPython, "get_ipython", lambda: object())
-    monkeypatch.setattr(inline, "set_matplotlib_formats", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setattr(
+        inline, "set_matplotlib_formats", lambda *a, **k: calls.append((a, k))
+    )
     use_compact_figures(quality=70)
     assert calls == [(("jpeg",), {"pil_kwargs": {"quality": 70}, "bbox_inches": None})]
 
@@ -245,7 +262,9 @@ def test_confusion_matrix_colours_row_shares_and_prints_counts():
     fig = plot_confusion_matrix(matrix, ["a", "b", "c"])
     ax = fig.axes[0]
     shares = ax.images[0].get_array()
-    assert np.allclose(shares[0], [0.8, 0.2, 0.0]) and np.allclose(shares[1], [0.5, 0.5, 0.0])
+    assert np.allclose(shares[0], [0.8, 0.2, 0.0]) and np.allclose(
+        shares[1], [0.5, 0.5, 0.0]
+    )
     assert sorted(t.get_text() for t in ax.texts) == sorted(["8", "2", "1", "1", "5"])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
     assert ax.get_ylabel() == "true class"

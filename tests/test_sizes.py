@@ -29,18 +29,39 @@ def test_conv_output_size_examples(args, expected):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"size": 4, "kernel_size": 7}, r"kernel_size=7 with dilation=1 spans 7 pixels, more than the padded input \(size 4 \+ 2 \* padding 0 = 4\)"),
-        ({"size": 5, "kernel_size": 3, "dilation": 3}, "kernel_size=3 with dilation=3 spans 7 pixels"),
-        ({"size": 8, "kernel_size": 3, "stride": 0}, "stride must be at least 1, got 0"),
-        ({"size": 8, "kernel_size": 3, "padding": -1}, "padding must be non-negative, got -1"),
+        (
+            {"size": 4, "kernel_size": 7},
+            r"kernel_size=7 with dilation=1 spans 7 pixels, more than the padded input \(size 4 \+ 2 \* padding 0 = 4\)",
+        ),
+        (
+            {"size": 5, "kernel_size": 3, "dilation": 3},
+            "kernel_size=3 with dilation=3 spans 7 pixels",
+        ),
+        (
+            {"size": 8, "kernel_size": 3, "stride": 0},
+            "stride must be at least 1, got 0",
+        ),
+        (
+            {"size": 8, "kernel_size": 3, "padding": -1},
+            "padding must be non-negative, got -1",
+        ),
         ({"size": 8, "kernel_size": 0}, "kernel_size must be at least 1, got 0"),
         ({"size": 0, "kernel_size": 1}, "size must be at least 1, got 0"),
-        ({"size": 8, "kernel_size": 3, "dilation": 0}, "dilation must be at least 1, got 0"),
+        (
+            {"size": 8, "kernel_size": 3, "dilation": 0},
+            "dilation must be at least 1, got 0",
+        ),
         ({"size": (8, 2), "kernel_size": 3}, r"spans 3 pixels.*\(in the width\)"),
-        ({"size": 8, "kernel_size": (3, 3), "stride": (1, 0)}, r"stride must be at least 1, got 0 \(in the width\)"),
+        (
+            {"size": 8, "kernel_size": (3, 3), "stride": (1, 0)},
+            r"stride must be at least 1, got 0 \(in the width\)",
+        ),
         ({"size": 8.0, "kernel_size": 3}, "size must be an int or an"),
         ({"size": 8, "kernel_size": (3, 3, 3)}, "kernel_size must be an int or an"),
-        ({"size": 8, "kernel_size": 3, "padding": "same"}, "padding must be an int or an"),
+        (
+            {"size": 8, "kernel_size": 3, "padding": "same"},
+            "padding must be an int or an",
+        ),
         ({"size": 8, "kernel_size": True}, "kernel_size must be an int or an"),
     ],
 )
@@ -58,8 +79,14 @@ def test_conv_output_size_names_the_bad_argument(kwargs, message):
         ({"size": 256, "kernel_size": 2}, 128),
         ({"size": 7, "kernel_size": 2}, 3),
         ({"size": 7, "kernel_size": 2, "ceil_mode": True}, 4),
-        ({"size": 5, "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, 3),
-        ({"size": 6, "kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}, 4),
+        (
+            {"size": 5, "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+            3,
+        ),
+        (
+            {"size": 6, "kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True},
+            4,
+        ),
         ({"size": 10, "kernel_size": 3, "stride": 1, "dilation": 2}, 6),
         ({"size": (9, 6), "kernel_size": 3, "stride": 2}, (4, 2)),
     ],
@@ -71,10 +98,16 @@ def test_pool_output_size_examples(kwargs, expected):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"size": 8, "kernel_size": 3, "padding": 2}, "padding=2 is more than half of kernel_size=3"),
+        (
+            {"size": 8, "kernel_size": 3, "padding": 2},
+            "padding=2 is more than half of kernel_size=3",
+        ),
         ({"size": 2, "kernel_size": 3}, "kernel_size=3 with dilation=1 spans 3 pixels"),
         ({"size": 8, "kernel_size": 2, "stride": 0}, "stride must be at least 1"),
-        ({"size": 8, "kernel_size": 2, "ceil_mode": 1}, "ceil_mode must be True or False"),
+        (
+            {"size": 8, "kernel_size": 2, "ceil_mode": 1},
+            "ceil_mode must be True or False",
+        ),
     ],
 )
 def test_pool_output_size_names_the_bad_argument(kwargs, message):
@@ -100,10 +133,14 @@ def conv_configs(draw):
 @given(conv_configs(), conv_configs())
 def test_conv_output_size_matches_nn_conv2d(h_config, w_config):
     (h, kh, sh, ph, dh), (w, kw, sw, pw, dw) = h_config, w_config
-    layer = nn.Conv2d(1, 1, (kh, kw), stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw), bias=False)
+    layer = nn.Conv2d(
+        1, 1, (kh, kw), stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw), bias=False
+    )
     with torch.no_grad():
         out = layer(torch.zeros(1, 1, h, w))
-    assert conv_output_size((h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw)) == tuple(out.shape[2:])
+    assert conv_output_size((h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw)) == tuple(
+        out.shape[2:]
+    )
     assert conv_output_size(h, kh, sh, ph, dh) == out.shape[2]
 
 
@@ -122,17 +159,27 @@ def pool_configs(draw, max_dilation):
 @given(pool_configs(max_dilation=3), st.booleans())
 def test_pool_output_size_matches_max_pool2d(config, ceil_mode):
     size, kernel, stride, padding, dilation = config
-    layer = nn.MaxPool2d(kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    layer = nn.MaxPool2d(
+        kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode
+    )
     out = layer(torch.zeros(1, 1, size, size))
-    assert pool_output_size(size, kernel, stride, padding, dilation, ceil_mode) == out.shape[-1]
+    assert (
+        pool_output_size(size, kernel, stride, padding, dilation, ceil_mode)
+        == out.shape[-1]
+    )
 
 
 @settings(max_examples=250, deadline=None)
 @given(pool_configs(max_dilation=1), st.booleans())
 def test_pool_output_size_matches_avg_pool2d(config, ceil_mode):
     size, kernel, stride, padding, _ = config
-    out = nn.AvgPool2d(kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)(torch.zeros(1, 1, size, size))
-    assert pool_output_size(size, kernel, stride, padding, ceil_mode=ceil_mode) == out.shape[-1]
+    out = nn.AvgPool2d(kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)(
+        torch.zeros(1, 1, size, size)
+    )
+    assert (
+        pool_output_size(size, kernel, stride, padding, ceil_mode=ceil_mode)
+        == out.shape[-1]
+    )
 
 
 def test_pool_stride_defaults_to_the_kernel_size():
@@ -144,16 +191,30 @@ def test_pool_stride_defaults_to_the_kernel_size():
 
 def test_receptive_fields_of_a_small_stack():
     # conv3, conv3, pool2, conv3: 3, 5, 6, 10
-    assert receptive_fields([(3, 1), (3, 1), (2, 2), (3, 1)]) == [(3, 1), (5, 1), (6, 2), (10, 2)]
+    assert receptive_fields([(3, 1), (3, 1), (2, 2), (3, 1)]) == [
+        (3, 1),
+        (5, 1),
+        (6, 2),
+        (10, 2),
+    ]
 
 
 def test_dilation_widens_the_field():
-    assert receptive_fields([(3, 1, 1), (3, 1, 2), (3, 1, 4)]) == [(3, 1), (7, 1), (15, 1)]
+    assert receptive_fields([(3, 1, 1), (3, 1, 2), (3, 1, 4)]) == [
+        (3, 1),
+        (7, 1),
+        (15, 1),
+    ]
 
 
 def test_receptive_field_matches_the_gradient_footprint():
     # average pooling spreads the gradient over its whole window (max pooling would pick one pixel)
-    layers = [nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3, stride=2), nn.AvgPool2d(2), nn.Conv2d(1, 1, 3, dilation=2)]
+    layers = [
+        nn.Conv2d(1, 1, 3),
+        nn.Conv2d(1, 1, 3, stride=2),
+        nn.AvgPool2d(2),
+        nn.Conv2d(1, 1, 3, dilation=2),
+    ]
     for layer in layers:
         if isinstance(layer, nn.Conv2d):
             nn.init.ones_(layer.weight)

@@ -39,7 +39,11 @@ def test_relu_output_of_a_seeded_conv():
     ("value", "error", "message"),
     [
         ([1.0], TypeError, "expects a torch.Tensor, got list"),
-        (torch.zeros(4, 4), ValueError, r"expected shape \(C, H, W\) or \(N, C, H, W\)"),
+        (
+            torch.zeros(4, 4),
+            ValueError,
+            r"expected shape \(C, H, W\) or \(N, C, H, W\)",
+        ),
         (torch.zeros(0, 2, 2), ValueError, "non-empty"),
         (torch.zeros(1, 2, 2, dtype=torch.complex64), TypeError, "real-valued"),
         (torch.full((1, 2, 2), float("nan")), ValueError, "NaN"),

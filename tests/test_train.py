@@ -14,7 +14,9 @@ def _loaders(n=64, seed=0):
     images[labels == 1, :, :14] += 0.7
     images[labels == 0, :, 14:] += 0.7
     data = TensorDataset(images, labels)
-    return DataLoader(data, batch_size=16, shuffle=True), DataLoader(data, batch_size=32)
+    return DataLoader(data, batch_size=16, shuffle=True), DataLoader(
+        data, batch_size=32
+    )
 
 
 def test_training_lowers_the_loss_and_learns_the_task():
@@ -46,7 +48,9 @@ def test_same_seed_same_history():
     for _ in range(2):
         train_loader, test_loader = _loaders()
         torch.manual_seed(1)
-        histories.append(train(LeNet(num_classes=2), train_loader, test_loader, epochs=2, seed=5))
+        histories.append(
+            train(LeNet(num_classes=2), train_loader, test_loader, epochs=2, seed=5)
+        )
     assert histories[0] == histories[1]
 
 
@@ -74,7 +78,11 @@ def test_quiet_by_default_when_not_in_a_terminal(capsys):
         ({"epochs": 0}, ValueError, "epochs must be a positive int"),
         ({"epochs": 1.5}, ValueError, "epochs must be a positive int"),
         ({"epochs": 1, "lr": 0}, ValueError, "lr must be positive"),
-        ({"epochs": 1, "train_loader": [1, 2]}, TypeError, "train_loader must be a torch.utils.data.DataLoader"),
+        (
+            {"epochs": 1, "train_loader": [1, 2]},
+            TypeError,
+            "train_loader must be a torch.utils.data.DataLoader",
+        ),
     ],
 )
 def test_rejects_bad_arguments(kwargs, error, message):
@@ -85,6 +93,8 @@ def test_rejects_bad_arguments(kwargs, error, message):
 
 
 def test_evaluate_needs_data():
-    empty = DataLoader(TensorDataset(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long)))
+    empty = DataLoader(
+        TensorDataset(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
+    )
     with pytest.raises(ValueError, match="no batches"):
         evaluate(LeNet(), empty)

@@ -27,7 +27,10 @@ def test_copies_a_verified_file_into_the_cache(tmp_path, fake_weights):
     assert target.read_bytes() == fake_weights.read_bytes()
     assert not list((tmp_path / "hub").glob("*.partial"))
     # a second call finds the cached copy and checks it again
-    assert provision_mobilenet_v2(source=tmp_path / "gone", target_dir=tmp_path / "hub") == target
+    assert (
+        provision_mobilenet_v2(source=tmp_path / "gone", target_dir=tmp_path / "hub")
+        == target
+    )
 
 
 def test_refuses_a_file_with_the_wrong_hash(tmp_path, fake_weights):
@@ -53,7 +56,9 @@ def test_nothing_to_copy_returns_none(tmp_path, monkeypatch, capsys):
     assert "torchvision will download them on first use" in capsys.readouterr().out
 
 
-def test_command_line_reports_the_cached_file(tmp_path, monkeypatch, capsys, fake_weights):
+def test_command_line_reports_the_cached_file(
+    tmp_path, monkeypatch, capsys, fake_weights
+):
     monkeypatch.setattr(cnnbook.weights, "_packaged_file", lambda: fake_weights)
     monkeypatch.setattr(cnnbook.weights, "checkpoint_dir", lambda: tmp_path / "hub")
     assert cnnbook.weights.main() == 0

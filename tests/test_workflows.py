@@ -17,9 +17,16 @@ BIN = Path(sys.executable).parent
 def _actionlint(*files: Path) -> subprocess.CompletedProcess:
     exe = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
     assert exe, "actionlint is missing: install requirements.txt (make test does)"
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # and shellcheck
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }  # and shellcheck
     return subprocess.run(
-        [exe, "-no-color", "-oneline", *map(str, files)], capture_output=True, text=True, env=env, cwd=ROOT
+        [exe, "-no-color", "-oneline", *map(str, files)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
 
 
@@ -34,7 +41,9 @@ def test_actionlint_passes_on_both_workflows():
     assert [f.name for f in files] == ["book.yml", "pull-request.yml"]
     result = _actionlint(*files)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert shutil.which("shellcheck", path=str(BIN)), "shellcheck must be there to check the run: steps"
+    assert shutil.which("shellcheck", path=str(BIN)), (
+        "shellcheck must be there to check the run: steps"
+    )
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
@@ -69,7 +78,13 @@ def test_book_workflow_builds_on_the_gpu_runner_and_deploys():
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
 
 
-@pytest.mark.parametrize(("name", "action"), [("book.yml", "actions/cache/restore@v4"), ("pull-request.yml", "actions/cache@v4")])
+@pytest.mark.parametrize(
+    ("name", "action"),
+    [
+        ("book.yml", "actions/cache/restore@v4"),
+        ("pull-request.yml", "actions/cache@v4"),
+    ],
+)
 def test_execution_cache_key_hashes_requirements_and_cnnbook(name, action):
     job = next(iter(_load(name)["jobs"].values()))
     cache = next(step for step in job["steps"] if step.get("uses") == action)
@@ -84,4 +99,8 @@ def test_pull_request_workflow_runs_the_readme_commands_on_cpu():
     job = pr["jobs"]["test-and-build"]
     assert job["runs-on"] == "ubuntu-latest"
     commands = [step["run"] for step in job["steps"] if "run" in step]
-    assert [c for c in commands if c.startswith("make")] == ["make test", "make book", "make check"]
+    assert [c for c in commands if c.startswith("make")] == [
+        "make test",
+        "make book",
+        "make check",
+    ]

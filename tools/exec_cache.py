@@ -29,7 +29,11 @@ def inputs_hash(root: Path) -> str:
         path = root / name
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in files:
-            if not file.is_file() or "__pycache__" in file.parts or file.suffix == ".pyc":
+            if (
+                not file.is_file()
+                or "__pycache__" in file.parts
+                or file.suffix == ".pyc"
+            ):
                 continue
             digest.update(file.relative_to(root).as_posix().encode() + b"\0")
             digest.update(file.read_bytes() + b"\0")
@@ -44,7 +48,9 @@ def refresh(root: Path, build: Path) -> str:
     if stored == current:
         return f"execution cache is current for cnnbook inputs {current[:12]}"
     if cache.exists():
-        reason = "has no inputs hash" if stored is None else f"was made for {stored[:12]}"
+        reason = (
+            "has no inputs hash" if stored is None else f"was made for {stored[:12]}"
+        )
         message = f"execution cache {reason}, inputs are now {current[:12]}: cleared it"
     else:
         message = f"no execution cache yet; inputs {current[:12]}"
@@ -57,7 +63,9 @@ def refresh(root: Path, build: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build", type=Path, default=ROOT / "_build", help="the book's build folder")
+    parser.add_argument(
+        "--build", type=Path, default=ROOT / "_build", help="the book's build folder"
+    )
     args = parser.parse_args()
     print(refresh(ROOT, args.build))
 

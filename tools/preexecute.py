@@ -37,8 +37,14 @@ def toc_notebooks() -> list[Path]:
     """The toc's pages that are notebooks (they have code cells), in toc order."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     parts = toc.get("parts", [{"chapters": toc.get("chapters", [])}])
-    pages = [toc["root"]] + [entry["file"] for part in parts for entry in part["chapters"]]
-    paths = [ROOT / f"{page.removesuffix('.md')}.md" for page in pages if page.removesuffix(".md") not in ALONE]
+    pages = [toc["root"]] + [
+        entry["file"] for part in parts for entry in part["chapters"]
+    ]
+    paths = [
+        ROOT / f"{page.removesuffix('.md')}.md"
+        for page in pages
+        if page.removesuffix(".md") not in ALONE
+    ]
     return [path for path in paths if "```{code-cell}" in path.read_text()]
 
 
@@ -46,7 +52,9 @@ def sources_hash(paths: list[Path]) -> str:
     """SHA-256 over the pages' paths and sources."""
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(
+            str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0"
+        )
     return digest.hexdigest()
 
 
@@ -73,7 +81,13 @@ def execute(path: Path):
     from jupyter_cache.executors.utils import single_nb_execution
 
     notebook = read(path)
-    result = single_nb_execution(notebook, cwd=str(path.parent), allow_errors=False, timeout=TIMEOUT, meta_override=True)
+    result = single_nb_execution(
+        notebook,
+        cwd=str(path.parent),
+        allow_errors=False,
+        timeout=TIMEOUT,
+        meta_override=True,
+    )
     if result.err is not None:
         return path, None, result.time, f"{result.err.__class__.__name__}"
     return path, notebook, result.time, ""
@@ -81,7 +95,9 @@ def execute(path: Path):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="pages run at once")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="pages run at once"
+    )
     jobs = parser.parse_args().jobs
     pages = toc_notebooks()
     current = sources_hash(pages)
@@ -103,7 +119,10 @@ def main() -> int:
         for path, notebook, seconds, error in pool.map(execute, todo):
             page = path.relative_to(ROOT)
             if notebook is None:
-                print(f"{page}: failed ({error}); the book build will run it again and report", flush=True)
+                print(
+                    f"{page}: failed ({error}); the book build will run it again and report",
+                    flush=True,
+                )
                 failed += 1
                 continue
             cache.cache_notebook_bundle(

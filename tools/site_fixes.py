@@ -28,7 +28,9 @@ def mathjax_source() -> Path:
     for file in metadata.files(PACKAGE) or ():
         if file.name == "tex-chtml.js" and file.parent.name == "mathjax":
             return Path(file.locate()).parent
-    raise RuntimeError(f"{PACKAGE} has no mathjax/tex-chtml.js: reinstall requirements.txt")
+    raise RuntimeError(
+        f"{PACKAGE} has no mathjax/tex-chtml.js: reinstall requirements.txt"
+    )
 
 
 def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
@@ -45,7 +47,9 @@ def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
             copy_asset(source / item, destination.parent)
 
 
-def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object) -> None:
+def drop_duplicate_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object
+) -> None:
     """Keep the first of any scripts that are the same file, or the same inline code."""
     seen, unique = set(), []
     for script in context.get("script_files", []):
@@ -59,5 +63,7 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, contex
 
 def setup(app: Sphinx) -> dict[str, bool]:
     app.connect("build-finished", copy_mathjax)
-    app.connect("html-page-context", drop_duplicate_scripts, priority=900)  # after the others
+    app.connect(
+        "html-page-context", drop_duplicate_scripts, priority=900
+    )  # after the others
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -45,7 +45,9 @@ def read_summary(text: str) -> tuple[str, dict[str, str], dict[str, tuple[int, i
     environment = json.loads(text[text.index("{") : text.index("}") + 1])
     stages = {
         name: (int(status), int(seconds))
-        for name, status, seconds in re.findall(r"^(\S+): exit (\d+) in (\d+) s$", text, re.M)
+        for name, status, seconds in re.findall(
+            r"^(\S+): exit (\d+) in (\d+) s$", text, re.M
+        )
     }
     return date, environment, stages
 
@@ -54,14 +56,18 @@ def pytest_result(log: Path) -> str:
     """The last pytest summary line of a log, e.g. '282 passed, 1 skipped in 25.29s'."""
     if not log.is_file():
         return "no log"
-    found = re.findall(r"^=*\s*(\d+ (?:passed|failed|error).*?)\s*=*$", log.read_text(), re.M)
+    found = re.findall(
+        r"^=*\s*(\d+ (?:passed|failed|error).*?)\s*=*$", log.read_text(), re.M
+    )
     return found[-1] if found else "no summary line"
 
 
 def page_times(book_log: str) -> dict[str, float]:
     """Seconds per page, from the pre-execution lines and myst-nb's own execution line."""
     times = {}
-    for page, seconds in re.findall(r"(book/[\w-]+)\.md: Executed notebook in ([\d.]+) seconds", book_log):
+    for page, seconds in re.findall(
+        r"(book/[\w-]+)\.md: Executed notebook in ([\d.]+) seconds", book_log
+    ):
         times[page] = float(seconds)
     return times
 
@@ -70,7 +76,9 @@ def build_facts(html: Path) -> dict[str, str]:
     """Each notebook page's one-line build record, in table-of-contents order."""
     facts = {}
     for page in notebook_pages():
-        soup = BeautifulSoup((html / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        soup = BeautifulSoup(
+            (html / f"{page}.html").read_text(encoding="utf-8"), "html.parser"
+        )
         line = soup.select_one("p.cnnbook-build-facts")
         facts[page] = line.get_text() if line is not None else "none"
     return facts
@@ -96,7 +104,9 @@ def chapter_printouts(notebook: NotebookNode) -> tuple[list[str], dict[str, str]
                 printouts.append(out.text.rstrip())
             scrapbook = out.get("metadata", {}).get("scrapbook", {})
             if "name" in scrapbook:
-                value = ast.literal_eval(out.data[f"{scrapbook['mime_prefix']}text/plain"])
+                value = ast.literal_eval(
+                    out.data[f"{scrapbook['mime_prefix']}text/plain"]
+                )
                 name = scrapbook["name"]
                 glued[name] = value if isinstance(value, str) else f"{value:.3g}"
     return printouts, glued
@@ -108,7 +118,11 @@ def render(results: Path, html: Path, cache_dir: Path) -> str:
     times = page_times((results / "book.log").read_text())
     facts = build_facts(html)
     printouts, glued = chapter_printouts(cached_notebook(cache_dir, "book/cpu-vs-gpu"))
-    logs = {"check-site": "check-site.log", "tests": "tests.log", "check-run": "check-run.log"}
+    logs = {
+        "check-site": "check-site.log",
+        "tests": "tests.log",
+        "check-run": "check-run.log",
+    }
     lines = [
         "# The book built on a GPU",
         "",
@@ -125,8 +139,14 @@ def render(results: Path, html: Path, cache_dir: Path) -> str:
         "| --- | --- | ---: | ---: | --- |",
     ]
     for name, (status, seconds) in stages.items():
-        result = pytest_result(results / logs[name]) if name in logs else ("built" if status == 0 else "failed")
-        lines.append(f"| {name} | {STAGES.get(name, '')} | {status} | {seconds} | {result} |")
+        result = (
+            pytest_result(results / logs[name])
+            if name in logs
+            else ("built" if status == 0 else "failed")
+        )
+        lines.append(
+            f"| {name} | {STAGES.get(name, '')} | {status} | {seconds} | {result} |"
+        )
     lines += [
         "",
         "## Pages",

@@ -28,7 +28,10 @@ def run(page: str) -> tuple[str, float, list[str]]:
     notebook = read(ROOT / f"{page}.md")
     start = time.perf_counter()
     client = NotebookClient(
-        notebook, timeout=300, allow_errors=True, resources={"metadata": {"path": str(ROOT / "book")}}
+        notebook,
+        timeout=300,
+        allow_errors=True,
+        resources={"metadata": {"path": str(ROOT / "book")}},
     )
     problems = []
     try:
@@ -38,7 +41,9 @@ def run(page: str) -> tuple[str, float, list[str]]:
     for index, cell in enumerate(notebook.cells):
         for out in cell.get("outputs", []):
             if out.output_type == "error":
-                problems.append(f"cell {index}: {out.ename}: {out.evalue}\n{cell.source[:800]}")
+                problems.append(
+                    f"cell {index}: {out.ename}: {out.evalue}\n{cell.source[:800]}"
+                )
             elif out.output_type == "stream" and out.name == "stderr":
                 problems.append(f"cell {index} wrote to stderr:\n{out.text[:2000]}")
     return page, time.perf_counter() - start, problems
@@ -54,21 +59,36 @@ def not_cached(pages: list[str]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip", nargs="*", default=[], help="pages to leave out, e.g. book/training-a-cnn")
-    parser.add_argument("--not-cached", action="store_true", help="only pages missing from the cache")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        help="pages to leave out, e.g. book/training-a-cnn",
+    )
+    parser.add_argument(
+        "--not-cached", action="store_true", help="only pages missing from the cache"
+    )
     args = parser.parse_args()
     pages = [page for page in notebook_pages() if page not in args.skip]
     if args.not_cached:
         pages = not_cached(pages)
     failed = []
-    with ProcessPoolExecutor(max_workers=max(1, min(len(pages), os.cpu_count() or 1))) as pool:
+    with ProcessPoolExecutor(
+        max_workers=max(1, min(len(pages), os.cpu_count() or 1))
+    ) as pool:
         for page, seconds, problems in pool.map(run, pages):
-            print(f"=== {page}: {len(problems)} problem(s) in {seconds:.1f} s", flush=True)
+            print(
+                f"=== {page}: {len(problems)} problem(s) in {seconds:.1f} s", flush=True
+            )
             for problem in problems:
                 print(f"--- {problem}", flush=True)
             if problems:
                 failed.append(page)
-    print(f"PAGES FAILED: {' '.join(failed)}" if failed else f"PAGES OK: {len(pages)} page(s) ran clean")
+    print(
+        f"PAGES FAILED: {' '.join(failed)}"
+        if failed
+        else f"PAGES OK: {len(pages)} page(s) ran clean"
+    )
     return 1 if failed else 0
 
 
