@@ -1,10 +1,13 @@
+import io
 import math
+import types
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
+from PIL import Image
 
 import cnnbook.plotting
 from cnnbook import (
@@ -15,6 +18,7 @@ from cnnbook import (
     show_image,
     use_compact_figures,
 )
+from cnnbook.plotting import figure_format
 
 
 def _panels(fig):
@@ -221,17 +225,90 @@ def test_compact_figures_is_a_no_op_outside_ipython():
     assert IPython.get_ipython() is None
 
 
-def test_compact_figures_switches_jupyter_to_jpeg(monkeypatch):
+@pytest.fixture
+def formatter(monkeypatch):
+    """An IPython display formatter set up by use_compact_figures, with no shell."""
     import IPython
-    import matplotlib_inline.backend_inline as inline
+    from IPython.core.formatters import DisplayFormatter
 
-    calls = []
-    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
-    monkeypatch.setattr(
-        inline, "set_matplotlib_formats", lambda *a, **k: calls.append((a, k))
-    )
+    display = DisplayFormatter()
+    shell = types.SimpleNamespace(display_formatter=display)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
     use_compact_figures(quality=70)
-    assert calls == [(("jpeg",), {"pil_kwargs": {"quality": 70}, "bbox_inches": None})]
+    return display
+
+
+def _photo_figure(title="a photo"):
+    fig = Figure(figsize=(3, 2), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(np.random.default_rng(0).random((20, 30, 3)))
+    ax.set_title(title)
+    return fig
+
+
+def _line_figure(title="a chart"):
+    fig = Figure(figsize=(3, 2), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([0, 1, 2], [1, 0, 1])
+    ax.set_title(title)
+    return fig
+
+
+def test_photos_are_jpeg_and_charts_png(formatter):
+    photo, _ = formatter.format(_photo_figure())
+    chart, chart_metadata = formatter.format(_line_figure())
+    assert "image/jpeg" in photo and "image/png" not in photo
+    assert "image/png" in chart and "image/jpeg" not in chart
+    with Image.open(io.BytesIO(photo["image/jpeg"])) as image:
+        assert image.format == "JPEG"
+    # the PNG has twice the pixels, and is shown at the figure's own size
+    with Image.open(io.BytesIO(chart["image/png"])) as image:
+        assert image.format == "PNG"
+        assert chart_metadata["image/png"]["width"] == round(image.width / 2)
+        assert 250 < chart_metadata["image/png"]["width"] < 350  # 3 in at 100 dpi
+
+
+def test_numbers_drawn_over_an_image_make_it_png(formatter):
+    fig = _photo_figure()
+    fig.axes[0].text(1, 1, "0.25")
+    assert figure_format(fig) == "png"
+    data, _ = formatter.format(fig)
+    assert "image/png" in data and "image/jpeg" not in data
+
+
+@pytest.mark.parametrize("make", [_photo_figure, _line_figure])
+def test_a_title_wider_than_the_canvas_is_kept_not_clipped(formatter, make):
+    """Constrained layout cannot fit this title; the saved image must grow to hold it."""
+    long_title = "a title far too long for a figure only three inches wide, " * 2
+    clipped = make(long_title)
+    clipped.canvas.draw()
+    title = clipped.axes[0].title.get_window_extent()
+    assert title.width > clipped.bbox.width  # the title sticks out of the canvas
+    # (at twice the resolution, text measures a little differently: allow 2%)
+    assert _displayed_width(formatter, clipped) >= 0.98 * title.width
+
+
+def _displayed_width(formatter, fig):
+    data, metadata = formatter.format(fig)
+    mime = "image/png" if "image/png" in data else "image/jpeg"
+    with Image.open(io.BytesIO(data[mime])) as image:
+        return image.width / (2 if mime == "image/png" else 1)
+
+
+def test_empty_figures_show_no_image(formatter):
+    data, _ = formatter.format(Figure())
+    assert not {"image/png", "image/jpeg"} & set(data)
+
+
+def test_figure_format_rejects_other_types():
+    with pytest.raises(TypeError, match="matplotlib Figure, got str"):
+        figure_format("fig")
+
+
+@pytest.mark.parametrize("scale", [0, 5, 2.0, True])
+def test_compact_figures_rejects_bad_png_scale(scale):
+    with pytest.raises(ValueError, match="png_scale must be an int from 1 to 4"):
+        use_compact_figures(png_scale=scale)
 
 
 def test_compact_figures_without_ipython_installed(monkeypatch):
