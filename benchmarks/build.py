@@ -1,15 +1,18 @@
-"""Build-time benchmark: how long the book takes to build, and how much a rebuild re-executes.
+"""Build-time benchmark: how long a build takes, and how much a rebuild re-executes.
 
-Run with `make bench`. It works in a scratch copy of the repository (the tracked files, with the
-real .venv linked in), so the checkout and its _build stay untouched, and measures:
+Run with `make bench`. It works in a scratch copy of the repository (the tracked files,
+with the real .venv linked in), so the checkout and its _build stay untouched, and
+measures:
 
 1. a cold build (no _build);
 2. a no-op rebuild;
 3. a rebuild after touching one chapter's prose;
 4. a rebuild after changing one chapter's code;
-5. the floor: each chapter's visible code run as one plain Python script, one after another.
+5. the floor: each chapter's visible code run as one plain Python script, one after
+   another.
 
-Then it writes benchmarks/RESULTS.md: the machine, the table, and each target met or missed.
+Then it writes benchmarks/RESULTS.md: the machine, the table, and each target met or
+missed.
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ from book_toc import notebook_pages, visible_code  # noqa: E402 (needs the path 
 CHAPTER = "book/output-size.md"  # the chapter edited in cases 3 and 4
 PROSE_EDIT = (
     "# Padding, stride, dilation and output size\n",
-    "# Padding, stride, dilation and output size\n\nA sentence added by the benchmark.\n",
+    "# Padding, stride, dilation and output size\n\n"
+    "A sentence added by the benchmark.\n",
 )
 CODE_EDIT = ("import cnnbook\n", "import cnnbook  # edited by the benchmark\n")
 
 
 def scratch_copy() -> Path:
-    """Copy the tracked files (as they are in the working tree) into a temporary folder."""
+    """Copy the tracked files (as in the working tree) into a temporary folder."""
     target = Path(tempfile.mkdtemp(prefix="cnnbook-bench-")) / "repo"
     files = subprocess.run(
         ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
@@ -53,7 +57,10 @@ def scratch_copy() -> Path:
 
 
 def build(repo: Path) -> tuple[float, int, float]:
-    """Run `make book` in ``repo``; return (seconds, pages executed, parallel pre-execution seconds)."""
+    """Run `make book` in ``repo``.
+
+    Returns (seconds, pages executed, parallel pre-execution seconds).
+    """
     env = {**os.environ, "PYTHONPATH": str(repo)}
     start = time.perf_counter()
     result = subprocess.run(
@@ -80,7 +87,7 @@ def edit(path: Path, old_new: tuple[str, str]) -> None:
 
 
 def floor(repo: Path) -> float:
-    """Seconds to run every chapter's visible code as a plain script, one after another."""
+    """Seconds to run every chapter's visible code as a plain script, one by one."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "MPLBACKEND"))
     }
@@ -121,7 +128,11 @@ def machine() -> str:
         "",
     )
     gib = f", {int(memory) / 2**20:.0f} GiB RAM" if memory else ""
-    return f"{model}, {os.cpu_count()} cores{gib}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (
+        f"{model}, {os.cpu_count()} cores{gib}, "
+        f"{platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def _read(path: str) -> str:
@@ -172,22 +183,27 @@ def main() -> None:
     lines = [
         "# Build benchmark",
         "",
-        f"Measured by `make bench` (`benchmarks/build.py`) on {date.today().isoformat()}.",
+        "Measured by `make bench` (`benchmarks/build.py`) "
+        f"on {date.today().isoformat()}.",
         "",
         f"Machine: {machine()}.",
         "",
         "| case | seconds | pages executed | target | met |",
         "| --- | ---: | ---: | --- | --- |",
         *[
-            f"| {name} | {seconds:.1f} | {pages} | {target} | {'yes' if ok or not target else 'no'} |"
+            f"| {name} | {seconds:.1f} | {pages} | {target} | "
+            f"{'yes' if ok or not target else 'no'} |"
             for name, seconds, pages, target, ok in rows
         ],
         "",
-        f"Cold build / floor = {cold:.1f} s / {base:.1f} s = **{ratio:.2f}** (target ≤ 1.3: {'met' if ratio <= 1.3 else 'missed'}).",
+        f"Cold build / floor = {cold:.1f} s / {base:.1f} s = **{ratio:.2f}** "
+        f"(target ≤ 1.3: {'met' if ratio <= 1.3 else 'missed'}).",
         "",
-        f"Of the cold build, {cold_pre:.1f} s went to `tools/preexecute.py` running the pages in "
-        f"parallel ({os.cpu_count()} at a time); the other {cold - cold_pre:.1f} s to Jupyter Book and "
-        f"Sphinx, which read, render and write the site and execute `book/cpu-vs-gpu.md` on its own.",
+        f"Of the cold build, {cold_pre:.1f} s went to `tools/preexecute.py` "
+        f"running the pages in parallel ({os.cpu_count()} at a time); "
+        f"the other {cold - cold_pre:.1f} s to Jupyter Book and Sphinx, "
+        "which read, render and write the site "
+        "and execute `book/cpu-vs-gpu.md` on its own.",
         "",
     ]
     out = ROOT / "benchmarks" / "RESULTS.md"

@@ -1,4 +1,7 @@
-"""The pages of the book, in table-of-contents order, as the checks and the benchmark see them."""
+"""The pages of the book, in table-of-contents order.
+
+This is the order in which the checks and the benchmark see them.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""The built site in a real browser: Debian's Chromium, driven by Playwright, on a local server.
+"""The built site in a real browser: Debian's Chromium, driven by Playwright.
 
-For every page: it loads with no console errors and no failed requests, nothing is fetched from
-outside localhost, every image loads and has descriptive alt text, math is typeset, and a
-full-page screenshot lands in _build/screenshots/ for review. Then, site-wide: search, the copy
-button, and dark mode.
+The site is served from a local server. For every page: it loads with no console errors
+and no failed requests, nothing is fetched from outside localhost, every image loads and
+has descriptive alt text, math is typeset, and a full-page screenshot lands in
+_build/screenshots/ for review. Then, site-wide: search, the copy button, and dark mode.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def browser() -> Iterator[Browser]:
 
 
 class Visit:
-    """One page opened in a fresh browser context, with everything that went wrong recorded."""
+    """One page in a fresh browser context, with everything that went wrong recorded."""
 
     def __init__(
         self, browser: Browser, site: str, path: str, **context_options: object
@@ -133,7 +133,8 @@ def test_page_loads_cleanly_offline_with_described_images(browser, site, page):
             ), f"{page}: not all math was typeset"
         images = tab.eval_on_selector_all(
             "img",
-            "els => els.map(e => ({src: e.getAttribute('src'), alt: e.alt, width: e.naturalWidth,"
+            "els => els.map(e => ({src: e.getAttribute('src'), alt: e.alt,"
+            " width: e.naturalWidth,"
             " figure: e.closest('article figure') !== null}))",
         )
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -208,13 +209,16 @@ def _contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-# The colour of the first element matching a selector, and the background it is drawn on: that
-# of the nearest ancestor whose background is not transparent (None if there is none).
+# The colour of the first element matching a selector, and the background it is drawn
+# on: that of the nearest ancestor whose background is not transparent (None if there
+# is none).
 _TEXT_AND_GROUND = """selector => {
     const element = document.querySelector(selector);
     for (let e = element; e; e = e.parentElement) {
         const ground = getComputedStyle(e).backgroundColor;
-        if (ground !== "rgba(0, 0, 0, 0)") return [getComputedStyle(element).color, ground];
+        if (ground !== "rgba(0, 0, 0, 0)") {
+            return [getComputedStyle(element).color, ground];
+        }
     }
     return [getComputedStyle(element).color, null];
 }"""
@@ -257,10 +261,11 @@ def test_dark_mode_toggle_and_readable_figures(browser, site):
     )
     assert _contrast(text, background) >= 4.5
     assert _contrast(caption, background) >= 4.5
-    # Figures carry their own white background, so their black text stays readable on it; the
-    # theme may dim them slightly, but must not invert them.
+    # Figures carry their own white background, so their black text stays readable on
+    # it; the theme may dim them slightly, but must not invert them.
     assert "invert" not in figure_style, figure_style
-    # The title strip at the top of the figure: dark text on a light ground, as in light mode.
+    # The title strip at the top of the figure: dark text on a light ground, as in light
+    # mode.
     with Image.open(SHOTS / "dark-mode-figure.png") as shot:
         grey = shot.convert("L")
         strip = np.asarray(grey.crop((0, 0, grey.width, min(30, grey.height))))

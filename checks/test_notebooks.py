@@ -1,8 +1,9 @@
 """Each chapter's downloadable .ipynb runs on its own, outside the book's folder.
 
-The theme offers the executed notebook at _build/html/_sources/book/<page>.ipynb. Its first code
-cell installs cnnbook from the repository when it is missing; here cnnbook is installed, so the
-test shows that the rest needs nothing from the book: no relative paths, no book machinery.
+The theme offers the executed notebook at _build/html/_sources/book/<page>.ipynb. Its
+first code cell installs cnnbook from the repository when it is missing; here cnnbook is
+installed, so the test shows that the rest needs nothing from the book: no relative
+paths, no book machinery.
 """
 
 from __future__ import annotations

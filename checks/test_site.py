@@ -1,8 +1,9 @@
-"""Checks on the built site in _build/html. Run them after `make book`, with `make check`.
+"""Checks on the built site in _build/html.
 
-They fail when a page shows an error, a traceback or stderr output, when the seed chapter lacks
-one of the printouts it must reproduce, when a figure has no caption or no real alt text, when
-a page outgrows its weight budget, or when a page does not end with its build record.
+Run them after `make book`, with `make check`. They fail when a page shows an error, a
+traceback or stderr output, when the seed chapter lacks one of the printouts it must
+reproduce, when a figure has no caption or no real alt text, when a page outgrows its
+weight budget, or when a page does not end with its build record.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def test_every_figure_has_a_caption_and_real_alt_text(page):
         assert len(alt) >= 20, (
             f"{page}: image {src} has no descriptive alt text ({alt!r})"
         )
-        # myst-nb's default alt is the image's path: one word with slashes or an image suffix
+        # myst-nb's default alt is the image's path: one word with slashes or an image
+        # suffix
         looks_like_path = re.fullmatch(r"\S*/\S*|\S+\.(png|jpe?g|svg|gif)", alt)
         assert not looks_like_path and src not in alt, f"{page}: alt of {src} is a path"
         figure = img.find_parent("figure")
@@ -92,7 +94,8 @@ def test_page_weight_is_within_budget(page):
 
 
 BUILD_FACTS = re.compile(
-    r"^Built on (CPU|NVIDIA .+) · torch \d+\.\d+\S* (· CUDA \d+\.\d+ · cuDNN \d+\.\d+\.\d+ )?"
+    r"^Built on (CPU|NVIDIA .+) · torch \d+\.\d+\S* "
+    r"(· CUDA \d+\.\d+ · cuDNN \d+\.\d+\.\d+ )?"
     r"· (seed \d+|not seeded) · ran in \d+\.\d s$"
 )
 
@@ -234,8 +237,9 @@ SITE_BUDGET_BYTES = 10_000_000
 
 
 def test_site_without_theme_assets_is_within_budget():
-    # _static/ holds Sphinx's and the theme's assets (and the vendored MathJax); everything
-    # else is the book: pages, figures, sources and notebooks for download, the search index.
+    # _static/ holds Sphinx's and the theme's assets (and the vendored MathJax);
+    # everything else is the book: pages, figures, sources and notebooks for download,
+    # the search index.
     files = [
         p
         for p in HTML.rglob("*")

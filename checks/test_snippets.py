@@ -1,6 +1,8 @@
-"""The reader's copy-paste path: each chapter's visible code cells, pasted in order into one plain
-Python script, run in a fresh interpreter outside Jupyter, without errors and without anything on
-stderr. Cells tagged `remove-cell` (the book's own glue) are skipped: a reader never sees them, and
+"""The reader's copy-paste path: each chapter's visible code cells, run as one script.
+
+The cells are pasted in order into one plain Python script, which must run in a fresh
+interpreter outside Jupyter, without errors and without anything on stderr. Cells
+tagged `remove-cell` (the book's own glue) are skipped: a reader never sees them, and
 the visible cells need nothing beyond `cnnbook` and its dependencies.
 """
 
@@ -42,7 +44,8 @@ def test_chapter_runs_as_a_plain_script(chapter, tmp_path):
 def test_remove_cells_are_skipped(tmp_path):
     page = tmp_path / "page.md"
     page.write_text(
-        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+        "---\njupytext:\n  text_representation:\n"
+        "    extension: .md\n    format_name: myst\n"
         "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
         "```{code-cell} ipython3\nshown = 1\n```\n\n"
         "```{code-cell} ipython3\n---\ntags: [remove-cell]\n---\nhidden = 2\n```\n"

@@ -5,8 +5,10 @@ Each helper lives in the module named after its job:
 - :mod:`cnnbook.device`: :func:`get_device`, :func:`seed_everything`, :func:`last_seed`,
   :class:`tf32_convolutions`
 - :mod:`cnnbook.images`: :func:`sample_image`, :func:`load_image`, :func:`to_batch`
-- :mod:`cnnbook.plotting`: :func:`show_image`, :func:`plot_feature_maps`, :func:`use_compact_figures`
-- :mod:`cnnbook.sizes`: :func:`conv_output_size`, :func:`pool_output_size`, :func:`receptive_fields`
+- :mod:`cnnbook.plotting`: :func:`show_image`, :func:`plot_feature_maps`,
+  :func:`use_compact_figures`
+- :mod:`cnnbook.sizes`: :func:`conv_output_size`, :func:`pool_output_size`,
+  :func:`receptive_fields`
 - :mod:`cnnbook.conv`: :func:`conv2d_reference`
 - :mod:`cnnbook.diagrams`: :func:`plot_conv_steps`
 - :mod:`cnnbook.stats`: :func:`activation_stats`

@@ -18,9 +18,9 @@ _last_seed: int | None = None
 def get_device() -> torch.device:
     """Return the device the book runs on: ``cuda`` when available, else ``cpu``.
 
-    Setting the environment variable ``CNNBOOK_DEVICE`` (for example ``cpu`` or ``cuda:1``)
-    overrides the choice. An override naming a device that is not available raises
-    ``RuntimeError`` instead of silently running elsewhere.
+    Setting the environment variable ``CNNBOOK_DEVICE`` (for example ``cpu`` or
+    ``cuda:1``) overrides the choice. An override naming a device that is not
+    available raises ``RuntimeError`` instead of silently running elsewhere.
 
     A GPU build host sets ``CNNBOOK_REQUIRE_GPU=1``: then finding no CUDA device raises
     ``RuntimeError`` instead of falling back to the CPU.
@@ -31,7 +31,8 @@ def get_device() -> torch.device:
     if require == "1" and not torch.cuda.is_available():
         raise RuntimeError(
             f"{REQUIRE_GPU_ENV_VAR}=1, but torch sees no CUDA device "
-            f"(torch {torch.__version__}, built for CUDA {torch.version.cuda or 'none'})"
+            f"(torch {torch.__version__}, "
+            f"built for CUDA {torch.version.cuda or 'none'})"
         )
     override = os.environ.get(DEVICE_ENV_VAR, "").strip()
     if not override:
@@ -45,11 +46,13 @@ def get_device() -> torch.device:
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise RuntimeError(
-                f"{DEVICE_ENV_VAR}={override!r} asks for CUDA, but no CUDA device is available"
+                f"{DEVICE_ENV_VAR}={override!r} asks for CUDA, "
+                "but no CUDA device is available"
             )
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise RuntimeError(
-                f"{DEVICE_ENV_VAR}={override!r}: only {torch.cuda.device_count()} CUDA device(s) are present"
+                f"{DEVICE_ENV_VAR}={override!r}: "
+                f"only {torch.cuda.device_count()} CUDA device(s) are present"
             )
     elif device.type != "cpu":
         raise ValueError(
@@ -65,8 +68,8 @@ def get_device() -> torch.device:
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and torch's random generators (all devices) with ``seed``.
 
-    It also makes cuDNN pick deterministic convolution algorithms, so a seeded run gives the
-    same numbers on every build of the same machine.
+    It also makes cuDNN pick deterministic convolution algorithms, so a seeded run
+    gives the same numbers on every build of the same machine.
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
@@ -82,7 +85,10 @@ def seed_everything(seed: int) -> None:
 
 
 def last_seed() -> int | None:
-    """Return the seed of the latest :func:`seed_everything` call, or ``None`` if there was none."""
+    """Return the seed of the latest :func:`seed_everything` call.
+
+    Returns ``None`` if there was none.
+    """
     return _last_seed
 
 

@@ -1,4 +1,8 @@
-"""Looking inside a model with forward hooks: intermediate outputs and a per-layer table."""
+"""Looking inside a model with forward hooks.
+
+Intermediate outputs (:func:`capture_activations`) and a per-layer table
+(:func:`layer_summary`).
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ def capture_activations(
 ) -> dict[str, torch.Tensor]:
     """Run ``model(x)`` once and return the outputs of the named submodules, detached.
 
-    ``layers`` are names as in ``model.named_modules()`` (for example ``"features.4"``). The
-    forward hooks are removed afterwards, even when the forward pass fails; the model runs
-    under ``torch.no_grad()``.
+    ``layers`` are names as in ``model.named_modules()`` (for example
+    ``"features.4"``). The forward hooks are removed afterwards, even when the forward
+    pass fails; the model runs under ``torch.no_grad()``.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -27,7 +31,8 @@ def capture_activations(
     if missing:
         available = ", ".join(name for name in modules if name) or "(none)"
         raise ValueError(
-            f"no layer named {', '.join(map(repr, missing))}; the model has: {available}"
+            f"no layer named {', '.join(map(repr, missing))}; "
+            f"the model has: {available}"
         )
     captured: dict[str, torch.Tensor] = {}
 
@@ -58,8 +63,11 @@ class LayerRow:
 
 
 def layer_summary(model: nn.Module, x: torch.Tensor) -> list[LayerRow]:
-    """Run ``x`` through ``model`` and return, for every leaf layer (in the order the model
-    defines them), its name, type, output shape and number of parameters."""
+    """Run ``x`` through ``model`` and describe every leaf layer.
+
+    Returns, for every leaf layer (in the order the model defines them), its name,
+    type, output shape and number of parameters.
+    """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     modules = dict(model.named_modules())

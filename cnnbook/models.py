@@ -11,9 +11,10 @@ import torch.nn as nn
 class LeNet(nn.Module):
     """A LeNet-5 style CNN for ``(N, 1, 28, 28)`` images such as Fashion-MNIST.
 
-    Two blocks of 5 × 5 convolution, ReLU and 2 × 2 max pooling (6, then 16 channels) turn an
-    image into 16 maps of 5 × 5; three linear layers (120, 84, ``num_classes`` units) classify
-    them. Every layer has a name (``conv1``, ``relu1``, ``pool1``, ..., ``fc3``) for hooks.
+    Two blocks of 5 × 5 convolution, ReLU and 2 × 2 max pooling (6, then 16 channels)
+    turn an image into 16 maps of 5 × 5; three linear layers (120, 84,
+    ``num_classes`` units) classify them. Every layer has a name (``conv1``,
+    ``relu1``, ``pool1``, ..., ``fc3``) for hooks.
     """
 
     def __init__(self, num_classes: int = 10) -> None:

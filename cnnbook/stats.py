@@ -1,4 +1,4 @@
-"""Numbers that describe a batch of activations: how much is zero, and which channels are dead."""
+"""Describing a batch of activations: how much is zero, and which channels are dead."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class ActivationStats:
     """Summary of a ``(N, C, H, W)`` activation tensor, per channel and in total."""
 
     zero_fraction: torch.Tensor
-    """``(C,)``: the share of exact zeros in each channel, over the batch and all positions."""
+    """``(C,)``: each channel's share of exact zeros, over all images and positions."""
     total_zero_fraction: float
     """The share of exact zeros in the whole tensor."""
     negative_fraction: torch.Tensor
@@ -26,8 +26,8 @@ class ActivationStats:
 def activation_stats(activations: torch.Tensor) -> ActivationStats:
     """Count zeros, negatives and dead channels in ``activations``.
 
-    ``activations`` has shape ``(C, H, W)`` (one image) or ``(N, C, H, W)`` (a batch), on any
-    device. The per-channel results are float tensors on the CPU.
+    ``activations`` has shape ``(C, H, W)`` (one image) or ``(N, C, H, W)`` (a
+    batch), on any device. The per-channel results are float tensors on the CPU.
     """
     if not isinstance(activations, torch.Tensor):
         raise TypeError(

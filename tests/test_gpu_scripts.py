@@ -1,5 +1,8 @@
-"""benchmarks/gpu: the offline GPU build's shell scripts lint clean and check what arrives, and
-record.py reads the host's files correctly."""
+"""benchmarks/gpu: the offline GPU build's shell scripts and record.py.
+
+The shell scripts lint clean and check what arrives, and record.py reads the host's
+files correctly.
+"""
 
 import importlib.util
 import shutil
@@ -38,7 +41,7 @@ def test_shellcheck_would_catch_an_unquoted_variable(tmp_path):
 
 
 def _fake_repo(tmp_path: Path) -> Path:
-    """A folder laid out like the repository, holding only host.sh and a small wheel set."""
+    """A folder laid out like the repository: only host.sh and a small wheel set."""
     (tmp_path / "benchmarks" / "gpu").mkdir(parents=True)
     shutil.copy(GPU / "host.sh", tmp_path / "benchmarks" / "gpu" / "host.sh")
     wheels = tmp_path / ".gpu" / "wheels"

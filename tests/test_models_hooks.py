@@ -49,7 +49,10 @@ def test_capture_removes_hooks_when_the_forward_pass_fails():
 def test_capture_names_unknown_layers():
     with pytest.raises(
         ValueError,
-        match=r"no layer named 'features.conv9'; the model has: features, features.conv1",
+        match=(
+            r"no layer named 'features.conv9'; "
+            r"the model has: features, features.conv1"
+        ),
     ):
         capture_activations(LeNet(), torch.zeros(1, 1, 28, 28), ["features.conv9"])
 

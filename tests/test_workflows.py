@@ -1,4 +1,4 @@
-"""The GitHub workflows pass actionlint, and say what the publishing process relies on."""
+"""The GitHub workflows pass actionlint, and say what publishing relies on."""
 
 import os
 import shutil
@@ -50,7 +50,8 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     broken = tmp_path / "broken.yml"
     broken.write_text(
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
-        "    steps:\n      - run: echo ${{ github.no_such_thing }}\n      - run: echo $UNQUOTED_$VAR\n"
+        "    steps:\n      - run: echo ${{ github.no_such_thing }}\n"
+        "      - run: echo $UNQUOTED_$VAR\n"
     )
     result = _actionlint(broken)
     assert result.returncode == 1

@@ -1,13 +1,15 @@
 """Keep the execution cache honest: clear it when cnnbook or the requirements change.
 
-myst-nb's cache keys each page on its code cells only, yet a page's outputs also depend on the
-``cnnbook`` package and on the installed toolchain. ``make book`` runs this script first. It
-hashes ``cnnbook/``, ``requirements.txt`` and ``pyproject.toml``, and compares the hash with the
-one stored inside the cache folder. When they differ (or the cache has no hash yet), it deletes
-the cache and Sphinx's saved doctrees, so that every page is read and executed again, and
-stores the new hash. When they match, it does nothing and the build stays a no-op.
+myst-nb's cache keys each page on its code cells only, yet a page's outputs also depend
+on the ``cnnbook`` package and on the installed toolchain. ``make book`` runs this
+script first. It hashes ``cnnbook/``, ``requirements.txt`` and ``pyproject.toml``, and
+compares the hash with the one stored inside the cache folder. When they differ (or the
+cache has no hash yet), it deletes the cache and Sphinx's saved doctrees, so that every
+page is read and executed again, and stores the new hash. When they match, it does
+nothing and the build stays a no-op.
 
-The hash lives inside ``_build/.jupyter_cache`` so that a CI cache of that folder carries it.
+The hash lives inside ``_build/.jupyter_cache`` so that a CI cache of that folder
+carries it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ STAMP_NAME = "cnnbook-inputs.sha256"
 
 
 def inputs_hash(root: Path) -> str:
-    """SHA-256 over the path and bytes of every input file under ``root``, in a fixed order."""
+    """SHA-256 over the path and bytes of every input file under ``root``.
+
+    The files are hashed in a fixed order.
+    """
     digest = hashlib.sha256()
     for name in INPUTS:
         path = root / name
@@ -41,7 +46,10 @@ def inputs_hash(root: Path) -> str:
 
 
 def refresh(root: Path, build: Path) -> str:
-    """Clear ``build``'s execution cache and doctrees if the inputs changed; say what happened."""
+    """Clear ``build``'s execution cache and doctrees if the inputs changed.
+
+    Returns a line that says what happened.
+    """
     cache, stamp = build / ".jupyter_cache", build / ".jupyter_cache" / STAMP_NAME
     current = inputs_hash(root)
     stored = stamp.read_text().strip() if stamp.is_file() else None

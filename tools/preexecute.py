@@ -1,17 +1,18 @@
-"""Execute the book's notebooks in parallel, into myst-nb's execution cache, before Sphinx runs.
+"""Execute the book's notebooks in parallel, into myst-nb's cache, before Sphinx runs.
 
-Jupyter Book reads pages one at a time, and so executes them one at a time: every page's kernel
-start-up and figure rendering add up in series. This script runs the pages that have no cached
-outputs in parallel (one kernel per page, as many at once as there are CPU cores) and stores the
-results in ``_build/.jupyter_cache`` exactly as myst-nb would: the same reader turns each page into
-a notebook, so the cache key (the code cells and the kernel) is the one myst-nb looks up. Sphinx
-then finds every page in the cache and executes nothing.
+Jupyter Book reads pages one at a time, and so executes them one at a time: every page's
+kernel start-up and figure rendering add up in series. This script runs the pages that
+have no cached outputs in parallel (one kernel per page, as many at once as there are
+CPU cores) and stores the results in ``_build/.jupyter_cache`` exactly as myst-nb would:
+the same reader turns each page into a notebook, so the cache key (the code cells and
+the kernel) is the one myst-nb looks up. Sphinx then finds every page in the cache and
+executes nothing.
 
-A page that fails here is simply not cached: myst-nb executes it again during the build and
-reports the error in its usual way. Pages in ``ALONE`` are left to myst-nb, which runs them with
-nothing else going on. When no page's source changed since the last complete run (a stamp in the
-cache folder says so), the script returns before importing the Jupyter stack, which keeps a
-no-op build fast.
+A page that fails here is simply not cached: myst-nb executes it again during the build
+and reports the error in its usual way. Pages in ``ALONE`` are left to myst-nb, which
+runs them with nothing else going on. When no page's source changed since the last
+complete run (a stamp in the cache folder says so), the script returns before importing
+the Jupyter stack, which keeps a no-op build fast.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ def uncached(cache, paths: list[Path]) -> list[Path]:
 
 
 def execute(path: Path):
-    """Run one page in its own folder; return (path, executed notebook or None, seconds, error)."""
+    """Run one page in its own folder.
+
+    Returns (path, executed notebook or None, seconds, error).
+    """
     from jupyter_cache.executors.utils import single_nb_execution
 
     notebook = read(path)
@@ -120,7 +124,8 @@ def main() -> int:
             page = path.relative_to(ROOT)
             if notebook is None:
                 print(
-                    f"{page}: failed ({error}); the book build will run it again and report",
+                    f"{page}: failed ({error}); "
+                    "the book build will run it again and report",
                     flush=True,
                 )
                 failed += 1

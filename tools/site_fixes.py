@@ -1,14 +1,17 @@
-"""Sphinx extension with two fixes for the built site: MathJax served from the site itself, and
-sphinx-thebe's configuration script included once.
+"""Sphinx extension with two fixes for the built site.
 
-MathJax: the files come from the PyPI package ``sphinx-mathjax-offline`` (MathJax 3, installed with the
-requirements). Its own extension copies all 24 MB of MathJax; this one copies only what the
-book's pages load: the TeX-to-CommonHTML bundle, the TeX extensions it may load on demand, and
-the web fonts. ``_config.yml`` points ``mathjax_path`` at the copy.
+MathJax is served from the site itself, and sphinx-thebe's configuration script is
+included once.
 
-sphinx-thebe 0.3 (which Jupyter Book always loads) registers its inline configuration script
-twice; the second ``const THEBE_JS_URL`` is a console error on every page. Identical scripts are
-dropped from each page's script list.
+MathJax: the files come from the PyPI package ``sphinx-mathjax-offline`` (MathJax 3,
+installed with the requirements). Its own extension copies all 24 MB of MathJax; this
+one copies only what the book's pages load: the TeX-to-CommonHTML bundle, the TeX
+extensions it may load on demand, and the web fonts. ``_config.yml`` points
+``mathjax_path`` at the copy.
+
+sphinx-thebe 0.3 (which Jupyter Book always loads) registers its inline configuration
+script twice; the second ``const THEBE_JS_URL`` is a console error on every page.
+Identical scripts are dropped from each page's script list.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ def mathjax_source() -> Path:
 
 
 def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
-    """After a successful HTML build, copy the MathJax subset into ``_static/mathjax``."""
+    """Copy the MathJax subset into ``_static/mathjax``.
+
+    It does so only after a successful HTML build.
+    """
     if exception is not None or app.builder.format != "html":
         return
     source, target = mathjax_source(), Path(app.outdir) / "_static" / "mathjax"

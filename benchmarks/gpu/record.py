@@ -1,13 +1,13 @@
-"""Write benchmarks/GPU.md from what `benchmarks/gpu/host.sh build` brought back from a GPU host.
+"""Write benchmarks/GPU.md from what `benchmarks/gpu/host.sh build` brought back.
 
 Usage: python benchmarks/gpu/record.py RESULTS_DIR
 
-RESULTS_DIR holds the host's summary.txt, book.log, the check and test logs, html.tar.gz and
-jupyter_cache.tar.gz.
-The record gives the date, the machine and versions, each stage's result and time, each page's
-execution time and device, and the CPU-vs-GPU chapter's measurements as the chapter printed them.
-Everything below the line `<!-- notes -->` in an existing GPU.md is kept: that is where people
-write what the numbers mean.
+RESULTS_DIR holds what came back from the GPU host: its summary.txt, book.log, the check
+and test logs, html.tar.gz and jupyter_cache.tar.gz.
+The record gives the date, the machine and versions, each stage's result and time, each
+page's execution time and device, and the CPU-vs-GPU chapter's measurements as the
+chapter printed them. Everything below the line `<!-- notes -->` in an existing GPU.md
+is kept: that is where people write what the numbers mean.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from book_toc import notebook_pages  # noqa: E402 (needs the path above)
 TARGET = ROOT / "benchmarks" / "GPU.md"
 NOTES = "<!-- notes -->"
 STAGES = {
-    "book": "cold build: `tools/exec_cache.py`, `tools/preexecute.py`, `jupyter-book build`",
+    "book": (
+        "cold build: `tools/exec_cache.py`, `tools/preexecute.py`, `jupyter-book build`"
+    ),
     "check-site": "`checks/test_site.py`",
     "diagnose": "failed pages run again with errors allowed",
     "tests": "`tests/` (without `test_workflows.py`: no actionlint there)",
@@ -40,7 +42,7 @@ STAGES = {
 
 
 def read_summary(text: str) -> tuple[str, dict[str, str], dict[str, tuple[int, int]]]:
-    """The date, the environment and {stage: (exit status, seconds)} from summary.txt."""
+    """Read summary.txt: the date, environment and {stage: (exit status, seconds)}."""
     date = text.splitlines()[0].strip()
     environment = json.loads(text[text.index("{") : text.index("}") + 1])
     stages = {
@@ -63,7 +65,10 @@ def pytest_result(log: Path) -> str:
 
 
 def page_times(book_log: str) -> dict[str, float]:
-    """Seconds per page, from the pre-execution lines and myst-nb's own execution line."""
+    """Seconds per page, read from the book log.
+
+    The times come from the pre-execution lines and from myst-nb's own execution line.
+    """
     times = {}
     for page, seconds in re.findall(
         r"(book/[\w-]+)\.md: Executed notebook in ([\d.]+) seconds", book_log
@@ -94,7 +99,10 @@ def cached_notebook(cache_dir: Path, page: str) -> NotebookNode:
 
 
 def chapter_printouts(notebook: NotebookNode) -> tuple[list[str], dict[str, str]]:
-    """The CPU-vs-GPU chapter's printed outputs (solutions left out), and its glued values."""
+    """The CPU-vs-GPU chapter's printed outputs and its glued values.
+
+    The printed outputs of the solutions are left out.
+    """
     printouts, glued = [], {}
     for cell in notebook.cells:
         if cell.cell_type != "code" or "hide-cell" in cell.metadata.get("tags", []):
@@ -126,7 +134,8 @@ def render(results: Path, html: Path, cache_dir: Path) -> str:
     lines = [
         "# The book built on a GPU",
         "",
-        f"Recorded by `benchmarks/gpu/record.py` from a build by `benchmarks/gpu/host.sh build` "
+        "Recorded by `benchmarks/gpu/record.py` "
+        "from a build by `benchmarks/gpu/host.sh build` "
         f"started {date}, with `CNNBOOK_REQUIRE_GPU=1`.",
         "",
         "| | |",
@@ -151,8 +160,9 @@ def render(results: Path, html: Path, cache_dir: Path) -> str:
         "",
         "## Pages",
         "",
-        "Execution time of each page (the pre-executed pages ran in parallel, one kernel each; "
-        "the CPU-vs-GPU chapter ran alone afterwards), and the build record it ends with.",
+        "Execution time of each page (the pre-executed pages ran in parallel, "
+        "one kernel each; the CPU-vs-GPU chapter ran alone afterwards), "
+        "and the build record it ends with.",
         "",
         "| page | seconds | build record |",
         "| --- | ---: | --- |",
