@@ -93,10 +93,30 @@ def test_page_weight_is_within_budget(page):
     )
 
 
+CODE_COLUMNS = 88  # the line length of ruff's configuration (pyproject.toml)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_code_shown_to_readers_fits_the_page(page):
+    """Code cells and included cnnbook sources, not outputs, fit CODE_COLUMNS."""
+    soup = _soup(page)
+    long_lines = [
+        line
+        for block in soup.select("div.highlight pre")
+        if not block.find_parent("div", class_="cell_output")
+        for line in block.get_text().splitlines()
+        if len(line) > CODE_COLUMNS
+    ]
+    assert not long_lines, (
+        f"{page}: {len(long_lines)} code lines over {CODE_COLUMNS} columns, "
+        f"the first: {long_lines[0]!r}"
+    )
+
+
 BUILD_FACTS = re.compile(
     r"^Built on (CPU|NVIDIA .+) · torch \d+\.\d+\S* "
     r"(· CUDA \d+\.\d+ · cuDNN \d+\.\d+\.\d+ )?"
-    r"· (seed \d+|not seeded) · ran in \d+\.\d s$"
+    r"(· seed \d+ )?· \d+\.\d s from kernel start$"
 )
 
 
@@ -123,6 +143,11 @@ def test_build_page_has_the_execution_table_and_environment():
     listed = table.get_text()
     for page in notebook_pages():
         assert page in listed, f"{page} is missing from the execution table"
+    statuses = [
+        row.select("td")[-1].get_text(strip=True) for row in table.select("tbody tr")
+    ]
+    # words, not emoji: a reader with no emoji font would see empty boxes
+    assert statuses and set(statuses) == {"succeeded"}, statuses
     text = _outputs_text(soup)
     for name in (
         "Python",

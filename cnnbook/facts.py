@@ -1,7 +1,7 @@
-"""Where and how a page was built: the device, the library versions, the seed and the time taken.
+"""Where and how a page was built: device, library versions, seed and time taken.
 
-Every page of the book ends with :func:`build_facts`; the "How this book was built" page prints
-:func:`environment` in full.
+Every chapter that runs code ends with :func:`build_facts`; the "How this book was
+built" page prints :func:`environment` in full.
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ from cnnbook.device import get_device, last_seed
 
 @dataclass(frozen=True)
 class BuildFacts:
-    """The one-line record at the end of each page; Jupyter shows it as a small paragraph."""
+    """The one-line record at the end of a chapter, shown as a small paragraph.
+
+    The seed appears only when one was set (a page with no randomness sets none); the
+    time counts from the start of the page's kernel to the record itself.
+    """
 
     device: str
     torch: str
@@ -39,8 +43,9 @@ class BuildFacts:
             parts.append(f"CUDA {self.cuda}")
         if self.cudnn is not None:
             parts.append(f"cuDNN {self.cudnn}")
-        parts.append("not seeded" if self.seed is None else f"seed {self.seed}")
-        parts.append(f"ran in {self.seconds:.1f} s")
+        if self.seed is not None:
+            parts.append(f"seed {self.seed}")
+        parts.append(f"{self.seconds:.1f} s from kernel start")
         return " · ".join(parts)
 
     def _repr_html_(self) -> str:
@@ -48,11 +53,11 @@ class BuildFacts:
 
 
 def build_facts(device: torch.device | str | None = None) -> BuildFacts:
-    """Describe this run: the device (``get_device()`` unless given), versions, seed and run time.
+    """Describe this run: device (``get_device()`` unless given), versions, seed, time.
 
-    The seed is the one last passed to :func:`~cnnbook.device.seed_everything`; the run time counts from
-    the start of this Python process, which for a page of the book is its kernel. CUDA and cuDNN
-    versions appear only for a CUDA device.
+    The seed is the one last passed to :func:`~cnnbook.device.seed_everything`. The time
+    counts from the start of this Python process, which for a page of the book is its
+    kernel, to this call. CUDA and cuDNN versions appear only for a CUDA device.
     """
     device = get_device() if device is None else torch.device(device)
     if device.type == "cuda":
@@ -82,11 +87,12 @@ def build_facts(device: torch.device | str | None = None) -> BuildFacts:
 
 
 def environment(packages: Sequence[str] = ()) -> dict[str, str]:
-    """Return the build environment as ``{what: version or description}``, in reading order.
+    """Return the build environment as ``{what: version or description}``.
 
-    Always: Python, the platform, CPU cores, torch, torchvision, CUDA, cuDNN, the GPU (model and
-    memory) and the NVIDIA driver when ``nvidia-smi`` is present; then each distribution named
-    in ``packages`` (for example ``"jupyter-book"``), or ``"not installed"``.
+    In reading order, always: Python, the platform, CPU cores, torch, torchvision, CUDA,
+    cuDNN, the GPU (model and memory) and the NVIDIA driver when ``nvidia-smi`` is
+    present; then each distribution named in ``packages`` (for example
+    ``"jupyter-book"``), or ``"not installed"``.
     """
     if isinstance(packages, str):
         raise TypeError(
@@ -136,7 +142,7 @@ def _gpu_description() -> str:
 
 
 def _nvidia_driver() -> str | None:
-    """The driver version ``nvidia-smi`` reports, or ``None`` without a working ``nvidia-smi``."""
+    """The driver version ``nvidia-smi`` reports; ``None`` without a working one."""
     exe = shutil.which("nvidia-smi")
     if exe is None:
         return None

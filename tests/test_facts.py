@@ -24,13 +24,14 @@ def test_cpu_facts_name_the_cpu_version_and_seed():
     assert facts.seconds > 0
     text = str(facts)
     assert text.startswith("Built on CPU · torch ")
-    assert "seed 5" in text and text.endswith(" s")
+    assert "seed 5" in text and text.endswith(" s from kernel start")
 
 
 def test_line_and_html_form():
     facts = BuildFacts("NVIDIA H200", "2.11.0+cu130", "13.0", "9.10.2", None, 12.34)
     assert str(facts) == (
-        "Built on NVIDIA H200 · torch 2.11.0+cu130 · CUDA 13.0 · cuDNN 9.10.2 · not seeded · ran in 12.3 s"
+        "Built on NVIDIA H200 · torch 2.11.0+cu130 · CUDA 13.0 · cuDNN 9.10.2"
+        " · 12.3 s from kernel start"
     )
     assert facts._repr_html_() == f'<p class="cnnbook-build-facts">{facts}</p>'
 
