@@ -136,6 +136,20 @@ def test_page_ends_with_its_build_facts(page):
     )
 
 
+REFERENCE_PAGES = ("book/how-it-was-built", "book/api")
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES[1:] if p not in REFERENCE_PAGES])
+def test_chapter_ends_with_exercises_and_folded_solutions(page):
+    """The intro promises exercises, with executed solutions, in every chapter."""
+    soup = _soup(page)
+    headings = [h.get_text(strip=True).rstrip("#") for h in soup.select("section h2")]
+    assert headings and headings[-1] == "Exercises", (
+        f"{page}: last section is {headings[-1:]}, not Exercises"
+    )
+    assert soup.select("details.hide.above-input"), f"{page}: no folded solution"
+
+
 def test_build_page_has_the_execution_table_and_environment():
     soup = _soup("book/how-it-was-built")
     table = soup.select_one("table")
