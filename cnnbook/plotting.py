@@ -1,8 +1,8 @@
 """Figures for images and feature maps.
 
-Every function here builds a ``matplotlib.figure.Figure`` directly instead of going through
-``pyplot``, so no figure is left open behind the caller's back. In Jupyter a returned figure
-displays itself; in a script, call ``fig.savefig(...)``.
+Every function here builds a ``matplotlib.figure.Figure`` directly instead of going
+through ``pyplot``, so no figure is left open behind the caller's back. In Jupyter a
+returned figure displays itself; in a script, call ``fig.savefig(...)``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from PIL import Image
 def use_compact_figures(quality: int = 85, png_scale: int = 2) -> None:
     """Make Jupyter show each figure in the format that suits its content.
 
-    Photo-like figures (images with no text drawn over them: photos, feature maps) become
-    JPEG of the given ``quality``, a fifth of a PNG's weight. Everything else (line charts,
-    histograms, diagrams with numbers in their cells) becomes PNG at ``png_scale`` times the
-    figure's resolution, shown at its normal size, so lines and small numbers stay crisp on
-    high-density screens and when zoomed. :func:`figure_format` makes the choice. Every
-    figure is saved with a tight box, so a title or label that sticks out of the canvas is
-    kept, not clipped. Outside IPython (a plain script) this does nothing.
+    Photo-like figures (images with no text drawn over them: photos, feature maps)
+    become JPEG of the given ``quality``, a fifth of a PNG's weight. Everything else
+    (line charts, histograms, diagrams with numbers in their cells) becomes PNG at
+    ``png_scale`` times the figure's resolution, shown at its normal size, so lines and
+    small numbers stay crisp on high-density screens and when zoomed.
+    :func:`figure_format` makes the choice. Every figure is saved with a tight box, so a
+    title or label that sticks out of the canvas is kept, not clipped. Outside IPython
+    (a plain script) this does nothing.
     """
     if (
         isinstance(quality, bool)
@@ -60,8 +61,10 @@ def use_compact_figures(quality: int = 85, png_scale: int = 2) -> None:
 
 
 def figure_format(fig: Figure) -> Literal["png", "jpeg"]:
-    """The format :func:`use_compact_figures` gives ``fig``: ``"jpeg"`` when it shows
-    images and no text drawn over them, ``"png"`` otherwise."""
+    """Return the format that :func:`use_compact_figures` gives ``fig``.
+
+    ``"jpeg"`` when it shows images and no text drawn over them, ``"png"`` otherwise.
+    """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     has_images = any(ax.images for ax in fig.axes)
@@ -72,9 +75,11 @@ def figure_format(fig: Figure) -> Literal["png", "jpeg"]:
 def _render(
     fig: Figure, fmt: Literal["png", "jpeg"], *, quality: int = 85, scale: int = 1
 ) -> tuple[bytes, dict[str, int]] | None:
-    """``fig`` as ``fmt`` in a tight box, with its display width; None if ``fmt`` does
-    not suit it. PNGs are reduced to a 256-colour palette, which charts never exceed
-    visibly, at a third of the size."""
+    """Return ``fig`` as ``fmt`` in a tight box, with its display width.
+
+    None if ``fmt`` does not suit it. PNGs are reduced to a 256-colour palette, which
+    charts never exceed visibly, at a third of the size.
+    """
     if not fig.axes or figure_format(fig) != fmt:
         return None
     buffer = io.BytesIO()
@@ -98,9 +103,9 @@ def show_image(
 ) -> Figure:
     """Draw an RGB image and return the figure that holds it.
 
-    ``image`` is a PIL image, or a tensor of shape ``(3, H, W)`` or ``(1, 3, H, W)`` with
-    values in [0, 1] on any device. Draws into ``ax`` when given, otherwise into a new figure
-    ``height`` inches tall.
+    ``image`` is a PIL image, or a tensor of shape ``(3, H, W)`` or ``(1, 3, H, W)``
+    with values in [0, 1] on any device. Draws into ``ax`` when given, otherwise into a
+    new figure ``height`` inches tall.
     """
     if isinstance(image, Image.Image):
         pixels = image.convert("RGB")
@@ -111,21 +116,23 @@ def show_image(
             rgb = rgb[0]
         if rgb.dim() != 3 or rgb.shape[0] != 3:
             raise ValueError(
-                f"show_image expects a tensor of shape (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}"
+                "show_image expects a tensor of shape (3, H, W) or (1, 3, H, W), "
+                f"got {tuple(image.shape)}"
             )
         rgb = rgb.float().cpu()
         low, high = rgb.min().item(), rgb.max().item()
         if not (0.0 <= low and high <= 1.0):
             raise ValueError(
-                f"show_image expects values in [0, 1], got [{low:.3g}, {high:.3g}]; undo any normalisation first"
+                f"show_image expects values in [0, 1], got [{low:.3g}, {high:.3g}]; "
+                "undo any normalisation first"
             )
-        pixels = rgb.permute(
-            1, 2, 0
-        ).numpy()  # (C, H, W) -> (H, W, C), as matplotlib wants
+        # (C, H, W) -> (H, W, C), as matplotlib wants
+        pixels = rgb.permute(1, 2, 0).numpy()
         height_px, width_px = pixels.shape[:2]
     else:
         raise TypeError(
-            f"show_image expects a PIL.Image or a torch.Tensor, got {type(image).__name__}"
+            "show_image expects a PIL.Image or a torch.Tensor, "
+            f"got {type(image).__name__}"
         )
 
     if ax is None:
@@ -153,14 +160,14 @@ def plot_feature_maps(
 ) -> Figure:
     """Draw every channel of a feature map in a grid and return the figure.
 
-    ``maps`` has shape ``(C, H, W)`` or ``(1, C, H, W)``, on any device, with any number of
-    channels; the grid has ``ncols`` columns (by default about ``sqrt(2 C)``). Panel ``i`` is
-    titled ``f"{title_prefix} {i}"``, counting from 0 like tensor indices, unless ``titles``
-    gives one title per channel.
+    ``maps`` has shape ``(C, H, W)`` or ``(1, C, H, W)``, on any device, with any
+    number of channels; the grid has ``ncols`` columns (by default about
+    ``sqrt(2 C)``). Panel ``i`` is titled ``f"{title_prefix} {i}"``, counting from 0
+    like tensor indices, unless ``titles`` gives one title per channel.
 
-    ``scale="channel"`` stretches each panel to its own min..max, which shows structure but
-    makes panels incomparable. ``scale="shared"`` puts every panel on one colour scale, from
-    ``vlim`` when given or else the overall min..max, and adds a colour bar.
+    ``scale="channel"`` stretches each panel to its own min..max, which shows structure
+    but makes panels incomparable. ``scale="shared"`` puts every panel on one colour
+    scale, from ``vlim`` when given or else the overall min..max, and adds a colour bar.
     """
     fmap = _as_chw(maps)
     channels, height, width = fmap.shape
@@ -207,29 +214,32 @@ def plot_feature_maps(
 
 
 def _as_chw(maps: torch.Tensor) -> torch.Tensor:
-    """Check that ``maps`` is one ``(C, H, W)`` feature map and return it as a float CPU tensor."""
+    """Check ``maps`` is one ``(C, H, W)`` feature map and return it as float on CPU."""
     if not isinstance(maps, torch.Tensor):
         raise TypeError(
-            f"expected a torch.Tensor of shape (C, H, W) or (1, C, H, W), got {type(maps).__name__}"
+            "expected a torch.Tensor of shape (C, H, W) or (1, C, H, W), "
+            f"got {type(maps).__name__}"
         )
     if maps.is_complex():
         raise TypeError("expected a real-valued tensor, got a complex one")
     if maps.dim() == 4:
         if maps.shape[0] != 1:
             raise ValueError(
-                f"expected one feature map, got a batch of {maps.shape[0]} (shape {tuple(maps.shape)}); "
-                "pick one sample, for example maps[0]"
+                f"expected one feature map, got a batch of {maps.shape[0]} "
+                f"(shape {tuple(maps.shape)}); pick one sample, for example maps[0]"
             )
         maps = maps[0]
     if maps.dim() != 3:
         raise ValueError(
-            f"expected shape (C, H, W) or (1, C, H, W), got {maps.dim()} dimensions {tuple(maps.shape)}"
+            "expected shape (C, H, W) or (1, C, H, W), "
+            f"got {maps.dim()} dimensions {tuple(maps.shape)}"
         )
     if maps.shape[0] == 0:
         raise ValueError("expected at least one channel, got 0")
     if maps.shape[1] == 0 or maps.shape[2] == 0:
         raise ValueError(
-            f"expected non-empty maps, got height x width {maps.shape[1]} x {maps.shape[2]}"
+            "expected non-empty maps, "
+            f"got height x width {maps.shape[1]} x {maps.shape[2]}"
         )
     fmap = maps.detach().float().cpu()
     if not torch.isfinite(fmap).all():
@@ -238,10 +248,11 @@ def _as_chw(maps: torch.Tensor) -> torch.Tensor:
 
 
 def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> Figure:
-    """Draw a confusion matrix (rows: true class, columns: predicted class) with its counts.
+    """Draw a confusion matrix with its counts.
 
-    The colour shows each count as a share of its row (the true class), from 0 to 1, so
-    classes of different sizes are comparable; the number printed in each cell is the count.
+    Rows are the true class, columns the predicted class. The colour shows each count as
+    a share of its row (the true class), from 0 to 1, so classes of different sizes are
+    comparable; the number printed in each cell is the count.
     """
     if (
         not isinstance(matrix, torch.Tensor)
@@ -283,11 +294,11 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> F
 def plot_rgb_filters(
     weight: torch.Tensor, *, ncols: int = 8, panel_size: float = 0.8
 ) -> Figure:
-    """Draw the filters of a first convolution layer, ``(O, 3, kH, kW)``, as small RGB tiles.
+    """Draw the filters of a first convolution layer as small RGB tiles.
 
-    Each filter is stretched to its own range (its lowest weight over all three colours maps to
-    0, its highest to 1), as is usual for first-layer filters: the tiles show patterns, not
-    magnitudes.
+    ``weight`` has shape ``(O, 3, kH, kW)``. Each filter is stretched to its own range
+    (its lowest weight over all three colours maps to 0, its highest to 1), as is usual
+    for first-layer filters: the tiles show patterns, not magnitudes.
     """
     if (
         not isinstance(weight, torch.Tensor)

@@ -33,7 +33,7 @@ def no_new_pyplot_figures():
     assert plt.get_fignums() == before, "a helper left a pyplot figure open"
 
 
-# --- plot_feature_maps ----------------------------------------------------------------------
+# --- plot_feature_maps ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("channels", [1, 3, 8, 13, 64])
@@ -168,7 +168,7 @@ def test_rejects_bad_options(kwargs, message):
         plot_feature_maps(torch.rand(2, 3, 3), **kwargs)
 
 
-# --- show_image -----------------------------------------------------------------------------
+# --- show_image -----------------------------------------------------------------------
 
 
 def test_show_pil_image(no_new_pyplot_figures):
@@ -214,7 +214,7 @@ def test_show_image_rejects_other_types():
         show_image(np.zeros((4, 4, 3)))
 
 
-# --- use_compact_figures --------------------------------------------------------------------
+# --- use_compact_figures --------------------------------------------------------------
 
 
 def test_compact_figures_is_a_no_op_outside_ipython():
@@ -278,7 +278,7 @@ def test_numbers_drawn_over_an_image_make_it_png(formatter):
 
 @pytest.mark.parametrize("make", [_photo_figure, _line_figure])
 def test_a_title_wider_than_the_canvas_is_kept_not_clipped(formatter, make):
-    """Constrained layout cannot fit this title; the saved image must grow to hold it."""
+    """Constrained layout cannot fit this title; the saved image must grow around it."""
     long_title = "a title far too long for a figure only three inches wide, " * 2
     clipped = make(long_title)
     clipped.canvas.draw()
@@ -331,7 +331,7 @@ def test_compact_figures_rejects_bad_quality(quality):
         use_compact_figures(quality)
 
 
-# --- plot_confusion_matrix ------------------------------------------------------------------
+# --- plot_confusion_matrix ------------------------------------------------------------
 
 
 def test_confusion_matrix_colours_row_shares_and_prints_counts():
@@ -362,7 +362,7 @@ def test_confusion_matrix_rejects_bad_input(matrix, names, message):
         plot_confusion_matrix(matrix, names)
 
 
-# --- plot_rgb_filters -----------------------------------------------------------------------
+# --- plot_rgb_filters -----------------------------------------------------------------
 
 
 def test_rgb_filters_are_stretched_per_filter():
