@@ -164,6 +164,7 @@ def fast_cudnn(enabled: bool = True) -> AbstractContextManager[None]:
 
 @contextmanager
 def _cudnn_flags(*, benchmark: bool, deterministic: bool) -> Iterator[None]:
+    """Set cuDNN's two flags for the ``with`` block, and restore them after it."""
     cudnn = torch.backends.cudnn
     previous = cudnn.benchmark, cudnn.deterministic
     cudnn.benchmark, cudnn.deterministic = benchmark, deterministic
