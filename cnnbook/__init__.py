@@ -20,7 +20,14 @@ Each helper lives in the module named after its job:
 - :mod:`cnnbook.facts`: :func:`build_facts`, :func:`environment`
 """
 
-from cnnbook.bench import conv2d_flops, peak_tflops, time_call
+from cnnbook.bench import (
+    compare_times,
+    conv2d_flops,
+    fast_cudnn,
+    peak_tflops,
+    time_call,
+    time_interleaved,
+)
 from cnnbook.conv import conv2d_reference
 from cnnbook.data import CLASS_NAMES, fashion_mnist
 from cnnbook.device import get_device, last_seed, seed_everything, tf32_convolutions
@@ -60,12 +67,14 @@ __all__ = [
     "activation_stats",
     "build_facts",
     "capture_activations",
+    "compare_times",
     "conv2d_flops",
     "conv2d_reference",
     "conv_output_size",
     "environment",
     "evaluate",
     "fashion_mnist",
+    "fast_cudnn",
     "get_device",
     "last_seed",
     "layer_summary",
@@ -83,6 +92,7 @@ __all__ = [
     "show_image",
     "tf32_convolutions",
     "time_call",
+    "time_interleaved",
     "to_batch",
     "train",
     "use_compact_figures",

@@ -1,23 +1,25 @@
 """Timing convolutions fairly on any device, and turning times into TFLOP/s.
 
-The timer is written out here rather than taken from ``torch.utils.benchmark``: importing that
-module on a machine with a CUDA toolkit but no GPU logs a warning to stderr, which a page
-of the book must not do.
+The timer is written out here rather than taken from ``torch.utils.benchmark``:
+importing that module on a machine with a CUDA toolkit but no GPU logs a warning to
+stderr, which a page of the book must not do.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 
 import torch
 from torch import nn
 
 from cnnbook.sizes import conv_output_size
 
-# Dense (no sparsity) peak TFLOP/s from NVIDIA's data sheets, by math mode. Longer names first:
-# "H100 PCIe" must match before "H100".
+# Dense (no sparsity) peak TFLOP/s from NVIDIA's data sheets, by math mode. Longer
+# names first: "H100 PCIe" must match before "H100".
 PEAK_TFLOPS: dict[str, dict[str, float]] = {
     "H100 PCIe": {"fp32": 51.2, "tf32": 378.0, "bf16": 756.0},
     "H100": {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4},
@@ -27,10 +29,10 @@ PEAK_TFLOPS: dict[str, dict[str, float]] = {
 
 
 def conv2d_flops(conv: nn.Conv2d, input_shape: tuple[int, int, int, int]) -> int:
-    """Floating-point operations of one forward pass of ``conv`` on an input of ``input_shape``.
+    """Floating-point operations of one forward pass of ``conv`` on ``input_shape``.
 
-    Each output value takes ``in_channels / groups * kH * kW`` multiply-adds, counted as two
-    operations each; the bias is ignored, as is usual.
+    Each output value takes ``in_channels / groups * kH * kW`` multiply-adds, counted
+    as two operations each; the bias is ignored, as is usual.
     """
     if not isinstance(conv, nn.Conv2d):
         raise TypeError(f"conv must be a torch.nn.Conv2d, got {type(conv).__name__}")
@@ -43,7 +45,8 @@ def conv2d_flops(conv: nn.Conv2d, input_shape: tuple[int, int, int, int]) -> int
     batch, channels, height, width = input_shape
     if channels != conv.in_channels:
         raise ValueError(
-            f"input_shape has {channels} channels, but the layer expects {conv.in_channels}"
+            f"input_shape has {channels} channels, "
+            f"but the layer expects {conv.in_channels}"
         )
     if isinstance(conv.padding, str):
         raise ValueError(
@@ -66,28 +69,66 @@ def time_call(
 ) -> float:
     """Median seconds per call of ``fn``, with warm-up and CUDA synchronisation.
 
-    ``fn`` runs ``warmup`` times first (to load kernels and fill caches). Then it runs in
-    blocks of ``number`` calls, ``number`` chosen so that a block takes at least 10 ms, until
-    ``min_run_time`` seconds have passed (at least three blocks). Each block starts and ends
-    with ``torch.cuda.synchronize()`` when CUDA is present, so asynchronous GPU work is counted
-    in full; the result is the median block time divided by ``number``.
+    The same as ``time_interleaved([fn], ...)[0]``: see :func:`time_interleaved`.
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    return time_interleaved([fn], warmup=warmup, min_run_time=min_run_time)[0]
+
+
+def time_interleaved(
+    fns: Sequence[Callable[[], object]],
+    *,
+    warmup: int = 3,
+    min_run_time: float = 0.2,
+) -> list[float]:
+    """Median seconds per call of each function in ``fns``, timed in turns.
+
+    Each function runs ``warmup`` times first (to load kernels, pick algorithms and
+    fill caches) and is given a block size: the number of calls, a power of ten, that
+    makes one block last at least 10 ms. Then the functions take turns, one block
+    each, in reversed order every other round (A B, B A, A B, ...), until about
+    ``min_run_time`` seconds per function have passed and at least three rounds are
+    done. Each block starts and ends with ``torch.cuda.synchronize()`` when CUDA is
+    present, so asynchronous GPU work is counted in full.
+
+    Taking turns makes a slow spell of the machine (other work, a change of clock
+    speed) fall on all the functions alike instead of on whichever ran during it. The
+    result is, for each function in order, its median block time divided by its
+    block size; a stray slow block does not move a median.
+    """
+    if not isinstance(fns, (list, tuple)):
+        raise TypeError(f"fns must be a list or tuple of callables, got {fns!r}")
+    if not fns:
+        raise ValueError("fns must hold at least one callable, got an empty sequence")
+    for i, fn in enumerate(fns):
+        if not callable(fn):
+            raise TypeError(f"fns[{i}] must be callable, got {type(fn).__name__}")
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
-    if not min_run_time > 0:
+    if not (isinstance(min_run_time, (int, float)) and min_run_time > 0):
         raise ValueError(f"min_run_time must be positive, got {min_run_time!r}")
-    for _ in range(warmup):
-        fn()
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    numbers = [_calls_per_block(fn) for fn in fns]
+    blocks: list[list[float]] = [[] for _ in fns]
+    order = list(range(len(fns)))
+    deadline = time.perf_counter() + min_run_time * len(fns)
+    rounds = 0
+    while rounds < 3 or time.perf_counter() < deadline:
+        for i in order if rounds % 2 == 0 else reversed(order):
+            blocks[i].append(_block(fns[i], numbers[i]) / numbers[i])
+        rounds += 1
+    return [statistics.median(times) for times in blocks]
+
+
+def _calls_per_block(fn: Callable[[], object]) -> int:
+    """The smallest power of ten of calls of ``fn`` that lasts at least 10 ms."""
     number = 1
     while _block(fn, number) < 0.01 and number < 1_000_000:
         number *= 10
-    blocks: list[float] = []
-    deadline = time.perf_counter() + min_run_time
-    while time.perf_counter() < deadline or len(blocks) < 3:
-        blocks.append(_block(fn, number) / number)
-    return statistics.median(blocks)
+    return number
 
 
 def _block(fn: Callable[[], object], number: int) -> float:
@@ -105,11 +146,71 @@ def _synchronize() -> None:
         torch.cuda.synchronize()
 
 
-def peak_tflops(device_name: str, mode: str) -> float | None:
-    """The data-sheet peak TFLOP/s of a GPU called ``device_name`` in math ``mode``, if known.
+def fast_cudnn(enabled: bool = True) -> AbstractContextManager[None]:
+    """Inside a ``with`` block, let cuDNN pick its fastest convolution algorithms.
 
-    ``mode`` is ``"fp32"``, ``"tf32"`` or ``"bf16"``. Unknown devices (every CPU among them)
-    give ``None``.
+    ``with fast_cudnn():`` sets ``torch.backends.cudnn.benchmark = True`` (cuDNN
+    tries its algorithms on the first call with each new input shape and keeps the
+    fastest) and ``torch.backends.cudnn.deterministic = False``: the settings to time
+    a GPU with. ``fast_cudnn(False)`` sets the opposite, the repeatable settings that
+    :func:`cnnbook.seed_everything` chooses. When the block ends, also through an
+    exception, both flags get back the values they had before it. The flags concern
+    cuDNN only, so on a machine without an NVIDIA GPU nothing that runs changes.
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be True or False, got {enabled!r}")
+    return _cudnn_flags(benchmark=enabled, deterministic=not enabled)
+
+
+@contextmanager
+def _cudnn_flags(*, benchmark: bool, deterministic: bool) -> Iterator[None]:
+    """Set cuDNN's two flags for the ``with`` block, and restore them after it."""
+    cudnn = torch.backends.cudnn
+    previous = cudnn.benchmark, cudnn.deterministic
+    cudnn.benchmark, cudnn.deterministic = benchmark, deterministic
+    try:
+        yield
+    finally:
+        cudnn.benchmark, cudnn.deterministic = previous
+
+
+def compare_times(seconds: float, baseline: float, *, tolerance: float = 0.05) -> str:
+    """Words for how a time compares with a baseline time, to fit "X ... Y".
+
+    ``"was 2.4 times as fast as"`` when ``seconds`` is the shorter time, ``"took 1.3
+    times as long as"`` when it is the longer one, and ``"was about as fast as"``
+    when neither time is ``1 + tolerance`` times the other or more (or when the factor
+    would read 1). The factor has three significant digits, whole numbers from 100
+    up. Text built from these words follows the measurement instead of assuming
+    which of two times is the shorter.
+    """
+    for name, value in (("seconds", seconds), ("baseline", baseline)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
+        raise TypeError(f"tolerance must be a number, got {type(tolerance).__name__}")
+    if not (math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"tolerance must be >= 0 and finite, got {tolerance!r}")
+    faster, slower = _factor(baseline / seconds), _factor(seconds / baseline)
+    if seconds < baseline and baseline / seconds >= 1 + tolerance and faster != "1":
+        return f"was {faster} times as fast as"
+    if seconds > baseline and seconds / baseline >= 1 + tolerance and slower != "1":
+        return f"took {slower} times as long as"
+    return "was about as fast as"
+
+
+def _factor(ratio: float) -> str:
+    """A ratio of two times for prose: 1.05, 2.4, 17.3, 119, 1,286."""
+    return f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.3g}"
+
+
+def peak_tflops(device_name: str, mode: str) -> float | None:
+    """The data-sheet peak TFLOP/s of a GPU called ``device_name`` in math ``mode``.
+
+    ``mode`` is ``"fp32"``, ``"tf32"`` or ``"bf16"``. Unknown devices (every CPU among
+    them) give ``None``.
     """
     if mode not in ("fp32", "tf32", "bf16"):
         raise ValueError(f"mode must be 'fp32', 'tf32' or 'bf16', got {mode!r}")

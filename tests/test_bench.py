@@ -1,10 +1,19 @@
+import itertools
 import time
 
 import pytest
 import torch
 from torch import nn
 
-from cnnbook import conv2d_flops, peak_tflops, time_call
+import cnnbook.bench
+from cnnbook import (
+    compare_times,
+    conv2d_flops,
+    fast_cudnn,
+    peak_tflops,
+    time_call,
+    time_interleaved,
+)
 
 
 def test_flops_of_the_seed_layer():
@@ -102,3 +111,153 @@ def test_time_call_batches_fast_calls_and_synchronises_cuda(monkeypatch):
     assert seconds < 1e-4
     assert len(calls) > 1000  # many calls per block, not one
     assert len(syncs) >= 2 * 3  # both ends of at least three blocks
+
+
+def test_time_interleaved_gives_each_function_its_own_time():
+    calls = {"short": 0, "long": 0}
+
+    def short():
+        calls["short"] += 1
+        time.sleep(0.001)
+
+    def long():
+        calls["long"] += 1
+        time.sleep(0.004)
+
+    seconds = time_interleaved([short, long], warmup=1, min_run_time=0.03)
+    assert len(seconds) == 2
+    assert 0.001 <= seconds[0] < 0.05
+    assert 0.004 <= seconds[1] < 0.05
+    assert calls["short"] > 1 and calls["long"] > 1
+
+
+def test_time_interleaved_takes_turns_in_alternating_order(monkeypatch):
+    # Replace the block timer by a log of which function ran, with a fake time.
+    ticks = itertools.count()
+    monkeypatch.setattr(time, "perf_counter", lambda: next(ticks) * 0.001)
+    order = []
+
+    def block(fn, number):
+        fn()
+        return 0.02 * number  # one call lasts 20 ms: one call per block
+
+    monkeypatch.setattr(cnnbook.bench, "_block", block)
+    fns = [lambda: order.append("a"), lambda: order.append("b")]
+    seconds = time_interleaved(fns, warmup=0, min_run_time=0.001)
+    assert seconds == [0.02, 0.02]
+    # one block each to size the blocks, then at least three rounds, A B, B A, A B
+    assert order[:8] == ["a", "b", "a", "b", "b", "a", "a", "b"]
+
+
+def test_time_interleaved_median_ignores_one_slow_block(monkeypatch):
+    times = iter([0.02, 0.02, 0.5, 0.02, 0.02])  # sizing block, then four blocks
+
+    def block(fn, number):
+        return next(times, 0.02) * number
+
+    monkeypatch.setattr(cnnbook.bench, "_block", block)
+    clock = itertools.count()
+    monkeypatch.setattr(time, "perf_counter", lambda: next(clock) * 0.1)
+    assert time_interleaved([print], warmup=0, min_run_time=0.05) == [0.02]
+
+
+@pytest.mark.parametrize(
+    ("fns", "kwargs", "error", "message"),
+    [
+        (print, {}, TypeError, "fns must be a list or tuple of callables"),
+        ([], {}, ValueError, "at least one callable"),
+        ([print, 3], {}, TypeError, r"fns\[1\] must be callable, got int"),
+        ([print], {"warmup": 1.5}, ValueError, "warmup must be an int >= 0"),
+        ([print], {"min_run_time": -1}, ValueError, "min_run_time must be positive"),
+        ([print], {"min_run_time": "1"}, ValueError, "min_run_time must be positive"),
+    ],
+)
+def test_time_interleaved_bad_input(fns, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        time_interleaved(fns, **kwargs)
+
+
+def _cudnn_flags():
+    return torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic
+
+
+@pytest.fixture
+def slow_cudnn():
+    """Start from seed_everything's settings, and put the flags back afterwards."""
+    before = _cudnn_flags()
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    yield
+    torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = before
+
+
+def test_fast_cudnn_sets_the_flags_inside_and_restores_them(slow_cudnn):
+    with fast_cudnn():
+        assert _cudnn_flags() == (True, False)
+        with fast_cudnn(False):
+            assert _cudnn_flags() == (False, True)
+        assert _cudnn_flags() == (True, False)
+    assert _cudnn_flags() == (False, True)
+
+
+def test_fast_cudnn_restores_the_flags_after_an_exception(slow_cudnn):
+    with pytest.raises(ZeroDivisionError), fast_cudnn():
+        assert _cudnn_flags() == (True, False)
+        1 / 0  # noqa: B018
+    assert _cudnn_flags() == (False, True)
+
+
+def test_fast_cudnn_restores_other_starting_values(slow_cudnn):
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.deterministic = True
+    with fast_cudnn(False):
+        assert _cudnn_flags() == (False, True)
+    assert _cudnn_flags() == (True, True)
+
+
+def test_fast_cudnn_rejects_a_non_bool(slow_cudnn):
+    with pytest.raises(TypeError, match="enabled must be True or False, got 1"):
+        fast_cudnn(1)
+    assert _cudnn_flags() == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "baseline", "words"),
+    [
+        (1.0, 2.4, "was 2.4 times as fast as"),
+        (2.4, 1.0, "took 2.4 times as long as"),
+        (0.001, 0.119, "was 119 times as fast as"),
+        (1.0, 1286.0, "was 1,286 times as fast as"),
+        (1.0, 1.05, "was 1.05 times as fast as"),
+        (1.06, 1.0, "took 1.06 times as long as"),
+        (1.0, 1.04, "was about as fast as"),
+        (1.04, 1.0, "was about as fast as"),
+        (0.3, 0.3, "was about as fast as"),
+    ],
+)
+def test_compare_times_follows_the_measurement(seconds, baseline, words):
+    assert compare_times(seconds, baseline) == words
+
+
+def test_compare_times_tolerance():
+    assert compare_times(1.0, 1.2, tolerance=0.25) == "was about as fast as"
+    assert compare_times(1.02, 1.0, tolerance=0) == "took 1.02 times as long as"
+    # a factor that would read "1" is "about as fast", whatever the tolerance
+    assert compare_times(1.001, 1.0, tolerance=0) == "was about as fast as"
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "message"),
+    [
+        (("1", 1.0), {}, TypeError, "seconds must be a number, got str"),
+        ((1.0, True), {}, TypeError, "baseline must be a number, got bool"),
+        ((0.0, 1.0), {}, ValueError, "seconds must be positive and finite"),
+        ((1.0, float("inf")), {}, ValueError, "baseline must be positive and finite"),
+        ((1.0, float("nan")), {}, ValueError, "baseline must be positive and finite"),
+        ((1.0, 1.0), {"tolerance": -0.1}, ValueError, "tolerance must be >= 0"),
+        ((1.0, 1.0), {"tolerance": None}, TypeError, "tolerance must be a number"),
+    ],
+)
+def test_compare_times_bad_input(args, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        compare_times(*args, **kwargs)
