@@ -16,7 +16,8 @@ Each helper lives in the module named after its job:
 - :mod:`cnnbook.models`: :class:`LeNet`
 - :mod:`cnnbook.hooks`: :func:`capture_activations`, :func:`layer_summary`
 - :mod:`cnnbook.train`: :func:`train`, :func:`evaluate`, :func:`predict`
-- :mod:`cnnbook.bench`: :func:`time_call`, :func:`conv2d_flops`, :func:`peak_tflops`
+- :mod:`cnnbook.bench`: :func:`time_call`, :func:`time_interleaved`,
+  :func:`compare_times`, :func:`fast_cudnn`, :func:`conv2d_flops`, :func:`peak_tflops`
 - :mod:`cnnbook.facts`: :func:`build_facts`, :func:`environment`
 """
 
