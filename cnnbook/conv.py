@@ -1,4 +1,9 @@
-"""A convolution written out by hand, to compare with ``torch.nn.functional.conv2d``."""
+"""A convolution written out by hand, to compare with ``torch.nn.functional.conv2d``.
+
+The book's chapter "Convolution by hand" first writes the convolution as plain nested
+loops; :func:`conv2d_reference` is the faster version that keeps only the loops over
+output positions and does the rest as one tensor product.
+"""
 
 from __future__ import annotations
 
@@ -16,27 +21,25 @@ def conv2d_reference(
     padding: IntOrPair = 0,
     dilation: IntOrPair = 1,
 ) -> torch.Tensor:
-    """Compute a 2-D convolution the slow, readable way, exactly as ``F.conv2d`` defines it.
+    """Compute a 2-D convolution by looping over output positions, as ``F.conv2d`` does.
 
-    ``x`` is ``(N, C, H, W)``, ``weight`` is ``(O, C, kH, kW)`` and ``bias`` is ``(O,)``. For
-    every output position the function cuts out the window of the zero-padded input that the
-    kernel covers (every ``dilation``-th pixel), multiplies it with each filter and sums over
-    channels and kernel positions. Like PyTorch, it does not flip the kernel: strictly
-    speaking it computes a cross-correlation.
+    ``x`` is ``(N, C, H, W)``, ``weight`` is ``(O, C, kH, kW)`` and ``bias`` is
+    ``(O,)``. For every output position the function cuts out the window of the
+    zero-padded input that the kernel covers (every ``dilation``-th pixel), multiplies
+    it with each filter and sums over channels and kernel positions. Like PyTorch, it
+    does not flip the kernel: strictly speaking it computes a cross-correlation.
     """
     _check_inputs(x, weight, bias)
+    kernel_h, kernel_w = weight.shape[2:]
+    # checks stride, padding and dilation, and that the kernel fits
+    out_h, out_w = conv_output_size(
+        (x.shape[2], x.shape[3]), (kernel_h, kernel_w), stride, padding, dilation
+    )
     (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w) = (
         _pair(v) for v in (stride, padding, dilation)
     )
-    kernel_h, kernel_w = weight.shape[2:]
-    out_h, out_w = conv_output_size(
-        (x.shape[2], x.shape[3]),
-        (kernel_h, kernel_w),
-        (stride_h, stride_w),
-        (pad_h, pad_w),
-        (dil_h, dil_w),
-    )
-    padded = F.pad(x, (pad_w, pad_w, pad_h, pad_h))  # zeros: left, right, top, bottom
+    # zeros around the border: left, right, top, bottom
+    padded = F.pad(x, (pad_w, pad_w, pad_h, pad_h))
 
     out = x.new_zeros(x.shape[0], weight.shape[0], out_h, out_w)
     for i in range(out_h):
@@ -87,10 +90,11 @@ def _check_inputs(
         )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(
-            f"bias must have shape ({weight.shape[0]},), one per filter, got {tuple(bias.shape)}"
+            f"bias must have shape ({weight.shape[0]},), one per filter, "
+            f"got {tuple(bias.shape)}"
         )
-    if (
-        len({x.device, weight.device} | ({bias.device} if bias is not None else set()))
-        > 1
-    ):
+    devices = {x.device, weight.device}
+    if bias is not None:
+        devices.add(bias.device)
+    if len(devices) > 1:
         raise ValueError("x, weight and bias must be on the same device")

@@ -21,11 +21,13 @@ def conv_output_size(
 ) -> IntOrPair:
     """Return the output height/width of a convolution, as ``nn.Conv2d`` computes it.
 
-    ``out = floor((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1``
+    With ``span = dilation * (kernel_size - 1) + 1``, the pixels the kernel covers:
+    ``out = floor((size + 2 * padding - span) / stride) + 1``.
 
-    Every argument is an int or an ``(h, w)`` pair; the result is an int when all of them are
-    ints, otherwise an ``(h, w)`` pair. Raises ``ValueError`` naming the argument at fault when
-    a value is out of range or the kernel does not fit in the padded input.
+    Every argument is an int or an ``(h, w)`` pair; the result is an int when all of
+    them are ints, otherwise an ``(h, w)`` pair. Raises ``TypeError`` for an argument of
+    the wrong type, and ``ValueError`` naming the argument at fault when a value is out
+    of range or the kernel does not fit in the padded input.
     """
     args = {
         "size": size,
@@ -47,11 +49,7 @@ def conv_output_size(
             where=_where(args, dim),
         )
         span = d * (k - 1) + 1  # how many input pixels the (dilated) kernel covers
-        if span > n + 2 * p:
-            raise ValueError(
-                f"kernel_size={k} with dilation={d} spans {span} pixels, more than the padded input "
-                f"(size {n} + 2 * padding {p} = {n + 2 * p}){_where(args, dim)}"
-            )
+        _check_fits(n, k, p, d, span, _where(args, dim))
         out.append((n + 2 * p - span) // s + 1)
     return _result(out, args)
 
@@ -64,16 +62,16 @@ def pool_output_size(
     dilation: IntOrPair = 1,
     ceil_mode: bool = False,
 ) -> IntOrPair:
-    """Return the output height/width of max or average pooling, as ``nn.MaxPool2d`` computes it.
+    """Return the output height/width of max or average pooling, as PyTorch does.
 
-    ``stride`` defaults to ``kernel_size``. With ``ceil_mode=True`` the division rounds up, but
-    a window that would start in the right or bottom padding is dropped. As in PyTorch,
-    ``padding`` may be at most half of ``kernel_size``.
+    ``stride`` defaults to ``kernel_size``. With ``ceil_mode=True`` the division rounds
+    up, but a window that would start in the right or bottom padding is dropped. As in
+    PyTorch, ``padding`` may be at most half of ``kernel_size``.
 
     Arguments are ints or ``(h, w)`` pairs, as for :func:`conv_output_size`.
     """
     if not isinstance(ceil_mode, bool):
-        raise ValueError(f"ceil_mode must be True or False, got {ceil_mode!r}")
+        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
     args = {
         "size": size,
         "kernel_size": kernel_size,
@@ -98,17 +96,11 @@ def pool_output_size(
                 f"padding={p} is more than half of kernel_size={k}{_where(args, dim)}"
             )
         span = d * (k - 1) + 1
+        _check_fits(n, k, p, d, span, _where(args, dim))
         room = n + 2 * p - span
-        if room < 0:
-            raise ValueError(
-                f"kernel_size={k} with dilation={d} spans {span} pixels, more than the padded input "
-                f"(size {n} + 2 * padding {p} = {n + 2 * p}){_where(args, dim)}"
-            )
         steps = math.ceil(room / s) if ceil_mode else room // s
-        if (
-            ceil_mode and steps * s >= n + p
-        ):  # the last window would start in the padding
-            steps -= 1
+        if ceil_mode and steps * s >= n + p:
+            steps -= 1  # the last window would start in the padding
         out.append(steps + 1)
     return _result(out, args)
 
@@ -118,18 +110,21 @@ def receptive_fields(
 ) -> list[tuple[int, int]]:
     """Return the receptive field and the jump after each layer of a stack.
 
-    Each layer is ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)``. After layer
-    ``i``, one output pixel sees a ``field x field`` square of the input, and neighbouring output
-    pixels are ``jump`` input pixels apart:
+    Each layer is ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)``.
+    After layer ``i``, one output pixel sees a ``field x field`` square of the input,
+    and neighbouring output pixels are ``jump`` input pixels apart:
     ``field += dilation * (kernel_size - 1) * jump`` and then ``jump *= stride``.
     """
     field, jump = 1, 1
     result = []
     for index, layer in enumerate(layers):
-        if not isinstance(layer, tuple) or len(layer) not in (2, 3):
-            raise ValueError(
-                f"layer {index} must be (kernel_size, stride[, dilation]), got {layer!r}"
+        shape = "(kernel_size, stride[, dilation])"
+        if not isinstance(layer, tuple) or not all(_is_int(v) for v in layer):
+            raise TypeError(
+                f"layer {index} must be a tuple of ints {shape}, got {layer!r}"
             )
+        if len(layer) not in (2, 3):
+            raise ValueError(f"layer {index} must be {shape}, got {layer!r}")
         kernel, stride, dilation = (*layer, 1) if len(layer) == 2 else layer
         _check_range(
             kernel_size=kernel,
@@ -154,29 +149,35 @@ def _check_range(where: str, **values: int) -> None:
             raise ValueError(f"{name} must be {rule}, got {value}{where}")
 
 
+def _check_fits(n: int, k: int, p: int, d: int, span: int, where: str) -> None:
+    """Raise ``ValueError`` when the dilated kernel is wider than the padded input."""
+    if span > n + 2 * p:
+        raise ValueError(
+            f"kernel_size={k} with dilation={d} spans {span} pixels, more than the "
+            f"padded input (size {n} + 2 * padding {p} = {n + 2 * p}){where}"
+        )
+
+
 def _as_pairs(args: dict[str, IntOrPair]) -> dict[str, tuple[int, int]]:
-    """Turn each int argument into an ``(h, w)`` pair, checking types on the way."""
+    """Turn each int argument into an ``(h, w)`` pair, checking types on the way.
+
+    A value that is neither an int nor a tuple of ints raises ``TypeError``; a tuple of
+    the wrong length raises ``ValueError``.
+    """
     pairs = {}
     for name, value in args.items():
-        pair = (value, value) if isinstance(value, int) else value
-        if not (
-            isinstance(pair, tuple) and len(pair) == 2 and all(_is_int(v) for v in pair)
-        ) or _is_bool(value):
-            raise ValueError(
-                f"{name} must be an int or an (h, w) pair of ints, got {value!r}"
-            )
+        pair = (value, value) if _is_int(value) else value
+        rule = f"{name} must be an int or an (h, w) pair of ints, got {value!r}"
+        if not isinstance(pair, tuple) or not all(_is_int(v) for v in pair):
+            raise TypeError(rule)
+        if len(pair) != 2:
+            raise ValueError(rule)
         pairs[name] = pair
     return pairs
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_bool(value: object) -> bool:
-    return isinstance(value, bool) or (
-        isinstance(value, tuple) and any(isinstance(v, bool) for v in value)
-    )
 
 
 def _where(args: dict[str, IntOrPair], dim: int) -> str:

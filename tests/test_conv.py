@@ -131,3 +131,8 @@ def test_rejects_mixed_devices():
 def test_bad_stride_is_named():
     with pytest.raises(ValueError, match="stride must be at least 1"):
         conv2d_reference(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1, 1), stride=0)
+
+
+def test_stride_of_the_wrong_type_is_named():
+    with pytest.raises(TypeError, match="stride must be an int or an"):
+        conv2d_reference(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1, 1), stride=1.5)

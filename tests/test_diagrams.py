@@ -1,6 +1,7 @@
 import matplotlib.pyplot as plt
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from cnnbook import plot_conv_steps
@@ -19,7 +20,7 @@ def test_draws_one_row_per_position_with_real_values():
     assert isinstance(fig, Figure) and len(fig.axes) == 6
     ax_in, ax_k, ax_out = fig.axes[3:6]
     assert len(_texts(ax_in)) == 16 and _texts(ax_k) == ["1"] * 4
-    # output[2, 2] = 10 + 11 + 14 + 15, and every cell before it in reading order is filled
+    # output[2, 2] = 10 + 11 + 14 + 15; every cell before it in reading order is filled
     assert ax_out.get_title() == "output[2, 2] = 50"
     assert len(_texts(ax_out)) == 9
     assert len(_texts(fig.axes[2])) == 1  # the first row shows only output[0, 0]
@@ -64,7 +65,6 @@ def test_default_positions():
             {},
             r"image must be a 2-D tensor \(H, W\), got shape \(1, 4, 4\)",
         ),
-        (torch.ones(4, 4), [[1.0]], {}, "kernel must be a 2-D tensor .* got list"),
         (
             torch.ones(12, 12),
             torch.ones(3, 3),
@@ -88,3 +88,54 @@ def test_default_positions():
 def test_rejects_bad_input(image, kernel, kwargs, message):
     with pytest.raises(ValueError, match=message):
         plot_conv_steps(image, kernel, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("image", "kernel", "kwargs", "message"),
+    [
+        (torch.ones(4, 4), [[1.0]], {}, "kernel must be a 2-D tensor .* got list"),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"padding": 1.0},
+            "padding must be an int",
+        ),
+        (torch.ones(4, 4), torch.ones(2, 2), {"dilation": (2, 2)}, "dilation must be"),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"positions": [(0, 0.5)]},
+            r"each position must be a \(row, column\) tuple of ints",
+        ),
+    ],
+)
+def test_rejects_wrong_types(image, kernel, kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        plot_conv_steps(image, kernel, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"dilation": 2},  # a 1 x 1 output under a long title
+        {"padding": 1, "stride": 2, "positions": [(0, 0), (0, 1)]},
+        {"positions": [(2, 2)]},
+    ],
+)
+def test_titles_fit_and_cells_are_one_size(kwargs):
+    image = torch.arange(25.0).reshape(5, 5)
+    fig = plot_conv_steps(image, torch.tensor([[1.0, 0, -1]] * 3), **kwargs)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    page = fig.bbox
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    for index, box in enumerate(titles):
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, fig.axes[index].get_title()
+        if index % 3:  # not the first panel of its row
+            assert titles[index - 1].x1 < box.x0  # no overlap with the left neighbour
+    # every cell has the same size in inches, in every panel
+    cell_sizes = {
+        round(ax.bbox.width / ax.images[0].get_array().shape[1], 6) for ax in fig.axes
+    } | {
+        round(ax.bbox.height / ax.images[0].get_array().shape[0], 6) for ax in fig.axes
+    }
+    assert len(cell_sizes) == 1

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from cnnbook import conv_output_size, pool_output_size, receptive_fields
 
-# --- conv_output_size -----------------------------------------------------------------------
+# --- conv_output_size ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,8 @@ def test_conv_output_size_examples(args, expected):
     [
         (
             {"size": 4, "kernel_size": 7},
-            r"kernel_size=7 with dilation=1 spans 7 pixels, more than the padded input \(size 4 \+ 2 \* padding 0 = 4\)",
+            r"kernel_size=7 with dilation=1 spans 7 pixels, more than the padded input "
+            r"\(size 4 \+ 2 \* padding 0 = 4\)",
         ),
         (
             {"size": 5, "kernel_size": 3, "dilation": 3},
@@ -56,13 +57,7 @@ def test_conv_output_size_examples(args, expected):
             {"size": 8, "kernel_size": (3, 3), "stride": (1, 0)},
             r"stride must be at least 1, got 0 \(in the width\)",
         ),
-        ({"size": 8.0, "kernel_size": 3}, "size must be an int or an"),
         ({"size": 8, "kernel_size": (3, 3, 3)}, "kernel_size must be an int or an"),
-        (
-            {"size": 8, "kernel_size": 3, "padding": "same"},
-            "padding must be an int or an",
-        ),
-        ({"size": 8, "kernel_size": True}, "kernel_size must be an int or an"),
     ],
 )
 def test_conv_output_size_names_the_bad_argument(kwargs, message):
@@ -70,7 +65,25 @@ def test_conv_output_size_names_the_bad_argument(kwargs, message):
         conv_output_size(**kwargs)
 
 
-# --- pool_output_size -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"size": 8.0, "kernel_size": 3}, "size must be an int or an"),
+        (
+            {"size": 8, "kernel_size": 3, "padding": "same"},
+            "padding must be an int or an",
+        ),
+        ({"size": 8, "kernel_size": True}, "kernel_size must be an int or an"),
+        ({"size": 8, "kernel_size": (3, False)}, "kernel_size must be an int or an"),
+        ({"size": 8, "kernel_size": [3, 3]}, "kernel_size must be an int or an"),
+    ],
+)
+def test_conv_output_size_rejects_wrong_types(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        conv_output_size(**kwargs)
+
+
+# --- pool_output_size ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -104,10 +117,6 @@ def test_pool_output_size_examples(kwargs, expected):
         ),
         ({"size": 2, "kernel_size": 3}, "kernel_size=3 with dilation=1 spans 3 pixels"),
         ({"size": 8, "kernel_size": 2, "stride": 0}, "stride must be at least 1"),
-        (
-            {"size": 8, "kernel_size": 2, "ceil_mode": 1},
-            "ceil_mode must be True or False",
-        ),
     ],
 )
 def test_pool_output_size_names_the_bad_argument(kwargs, message):
@@ -115,7 +124,12 @@ def test_pool_output_size_names_the_bad_argument(kwargs, message):
         pool_output_size(**kwargs)
 
 
-# --- property: the formulas agree with real layers ------------------------------------------
+def test_pool_output_size_rejects_a_non_bool_ceil_mode():
+    with pytest.raises(TypeError, match="ceil_mode must be True or False"):
+        pool_output_size(8, 2, ceil_mode=1)
+
+
+# --- property: the formulas agree with real layers ----------------------------------
 
 
 @st.composite
@@ -186,7 +200,7 @@ def test_pool_stride_defaults_to_the_kernel_size():
     assert pool_output_size(12, 3) == pool_output_size(12, 3, stride=3) == 4
 
 
-# --- receptive_fields -----------------------------------------------------------------------
+# --- receptive_fields ---------------------------------------------------------------
 
 
 def test_receptive_fields_of_a_small_stack():
@@ -208,7 +222,8 @@ def test_dilation_widens_the_field():
 
 
 def test_receptive_field_matches_the_gradient_footprint():
-    # average pooling spreads the gradient over its whole window (max pooling would pick one pixel)
+    # average pooling spreads the gradient over its whole window
+    # (max pooling would pick one pixel)
     layers = [
         nn.Conv2d(1, 1, 3),
         nn.Conv2d(1, 1, 3, stride=2),
@@ -231,11 +246,19 @@ def test_receptive_field_matches_the_gradient_footprint():
     ("layers", "message"),
     [
         ([(3,)], r"layer 0 must be \(kernel_size, stride\[, dilation\]\)"),
-        ([(3, 1), [3, 1]], "layer 1 must be"),
+        ([(3, 1, 1, 1)], "layer 0 must be"),
         ([(3, 0)], r"stride must be at least 1, got 0 \(layer 0\)"),
         ([(0, 1)], r"kernel_size must be at least 1, got 0 \(layer 0\)"),
     ],
 )
 def test_receptive_fields_rejects_bad_layers(layers, message):
     with pytest.raises(ValueError, match=message):
+        receptive_fields(layers)
+
+
+@pytest.mark.parametrize(
+    "layers", [[(3, 1), [3, 1]], [(3.0, 1)], [("3", 1)], [(3, True)], [3]]
+)
+def test_receptive_fields_rejects_layers_of_the_wrong_type(layers):
+    with pytest.raises(TypeError, match="must be a tuple of ints"):
         receptive_fields(layers)
