@@ -13,10 +13,16 @@ import torchvision.transforms as T
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 SAMPLE_IMAGE = "chelsea.png"
-"""The bundled photo: "Chelsea the cat" by Stefan van der Walt, CC0 (see ``cnnbook/data/README.md``)."""
+"""The bundled photo: "Chelsea the cat" by Stefan van der Walt, CC0.
+
+See ``cnnbook/data/README.md`` for its source and licence.
+"""
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
-"""Per-channel (R, G, B) mean of the ImageNet training images, as torchvision's models expect."""
+"""Per-channel (R, G, B) mean of the ImageNet training images.
+
+torchvision's pretrained models expect their inputs normalised with it.
+"""
 IMAGENET_STD = (0.229, 0.224, 0.225)
 """Per-channel (R, G, B) standard deviation of the ImageNet training images."""
 
@@ -25,7 +31,10 @@ _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 
 
 def sample_image() -> Image.Image:
-    """Return the book's sample photo (Chelsea the cat, 451 × 300, CC0) as an RGB image."""
+    """Return the book's sample photo as an RGB image.
+
+    The photo is Chelsea the cat, 451 × 300 pixels, CC0.
+    """
     with as_file(files("cnnbook") / "data" / SAMPLE_IMAGE) as path:
         return load_image(path)
 
@@ -33,18 +42,20 @@ def sample_image() -> Image.Image:
 def load_image(path: str | os.PathLike[str]) -> Image.Image:
     """Open the image file at ``path`` and return it as an RGB ``PIL.Image``.
 
-    Any mode PIL reads is converted: greyscale (``L``, ``1``), 16-bit greyscale (``I;16``,
-    ``I``; scaled so 65535 becomes 255), palette (``P``), ``CMYK`` and more. Transparent
-    pixels are laid over white, and an EXIF orientation tag is applied.
+    Any mode PIL reads is converted: greyscale (``L``, ``1``), 16-bit greyscale
+    (``I;16``, ``I``; scaled so 65535 becomes 255), palette (``P``), ``CMYK`` and
+    more. Transparent pixels are laid over white, and an EXIF orientation tag is
+    applied.
 
-    Raises ``FileNotFoundError``, ``IsADirectoryError`` or ``ValueError``, each naming the
-    file, for a missing path, a folder, and an empty, truncated, unreadable or oversized
-    image. "Oversized" means larger than PIL's decompression-bomb limit,
+    Raises ``FileNotFoundError``, ``IsADirectoryError`` or ``ValueError``, each naming
+    the file, for a missing path, a folder, and an empty, truncated, unreadable or
+    oversized image. "Oversized" means larger than PIL's decompression-bomb limit,
     ``PIL.Image.MAX_IMAGE_PIXELS``; such a file is refused before it is decoded.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(
-            f"load_image expects a file path (str or os.PathLike), got {type(path).__name__}"
+            "load_image expects a file path (str or os.PathLike), "
+            f"got {type(path).__name__}"
         )
     path = Path(path)
     if not path.exists():
@@ -91,11 +102,11 @@ def to_batch(
     size: int | tuple[int, int],
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """Resize ``img`` and return it as a ``(1, 3, H, W)`` float tensor with values in [0, 1].
+    """Resize ``img`` and return it as a ``(1, 3, H, W)`` float tensor in [0, 1].
 
-    ``size`` is ``(H, W)``, or one int for a square ``(size, size)``; the aspect ratio is not
-    kept, exactly as with ``torchvision.transforms.Resize((H, W))``. The tensor is moved to
-    ``device`` when one is given.
+    ``size`` is ``(H, W)``, or one int for a square ``(size, size)``; the aspect ratio
+    is not kept, exactly as with ``torchvision.transforms.Resize((H, W))``. The tensor
+    is moved to ``device`` when one is given.
     """
     if not isinstance(img, Image.Image):
         raise TypeError(f"to_batch expects a PIL.Image, got {type(img).__name__}")
@@ -115,6 +126,7 @@ def _size_pair(size: int | tuple[int, int]) -> tuple[int, int]:
         )
     ):
         raise ValueError(
-            f"size must be a positive int or an (H, W) pair of positive ints, got {size!r}"
+            "size must be a positive int or an (H, W) pair of positive ints, "
+            f"got {size!r}"
         )
     return pair

@@ -17,7 +17,7 @@ def _save(tmp_path, img, name, **kwargs):
     return path
 
 
-# --- sample_image ---------------------------------------------------------------------------
+# --- sample_image ---------------------------------------------------------------------
 
 
 def test_sample_image_is_the_bundled_rgb_photo():
@@ -33,7 +33,7 @@ def test_bundled_photo_matches_the_checksum_in_its_licence_note():
     assert hashlib.sha256((data / "chelsea.png").read_bytes()).hexdigest() == recorded
 
 
-# --- load_image: every mode becomes RGB -----------------------------------------------------
+# --- load_image: every mode becomes RGB -----------------------------------------------
 
 
 def test_rgb_file_round_trips(tmp_path):
@@ -99,7 +99,7 @@ def test_exif_orientation_is_applied(tmp_path):
     assert load_image(path).size == (2, 4)
 
 
-# --- load_image: bad input names the file ---------------------------------------------------
+# --- load_image: bad input names the file ---------------------------------------------
 
 
 def test_missing_file(tmp_path):
@@ -163,7 +163,7 @@ def test_path_of_the_wrong_type():
         load_image(42)
 
 
-# --- to_batch -------------------------------------------------------------------------------
+# --- to_batch -------------------------------------------------------------------------
 
 
 def test_to_batch_square():
