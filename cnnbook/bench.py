@@ -152,10 +152,11 @@ def fast_cudnn(enabled: bool = True) -> AbstractContextManager[None]:
     ``with fast_cudnn():`` sets ``torch.backends.cudnn.benchmark = True`` (cuDNN
     tries its algorithms on the first call with each new input shape and keeps the
     fastest) and ``torch.backends.cudnn.deterministic = False``: the settings to time
-    a GPU with. ``fast_cudnn(False)`` sets the opposite, the repeatable settings that
-    :func:`cnnbook.seed_everything` chooses. When the block ends, also through an
-    exception, both flags get back the values they had before it. The flags concern
-    cuDNN only, so on a machine without an NVIDIA GPU nothing that runs changes.
+    a GPU with. ``fast_cudnn(False)`` sets the opposite, the repeatable settings
+    that :func:`~cnnbook.device.seed_everything` chooses. When the block ends, also
+    through an exception, both flags get back the values they had before it. The
+    flags concern cuDNN only, so on a machine without an NVIDIA GPU nothing that
+    runs changes.
     """
     if not isinstance(enabled, bool):
         raise TypeError(f"enabled must be True or False, got {enabled!r}")
