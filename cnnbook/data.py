@@ -135,6 +135,7 @@ def _check_full(dataset: FashionMNIST, train: bool, raw: Path, manifest: Path) -
     """Raise ``ValueError`` naming the copy unless ``dataset`` is the full split."""
     split = "train" if train else "test"
     expected = FULL_SIZES[split]
+    label = "training" if train else "test"
     if len(dataset) == expected:
         return
     name = "train-images-idx3-ubyte" if train else "t10k-images-idx3-ubyte"
@@ -146,7 +147,7 @@ def _check_full(dataset: FashionMNIST, train: bool, raw: Path, manifest: Path) -
     else:
         where = f"the copy at {source} (unpacked into {raw})"
     raise ValueError(
-        f"expected the full Fashion-MNIST {split} set of {expected:,} images, but "
+        f"expected the full Fashion-MNIST {label} set of {expected:,} images, but "
         f"found {len(dataset):,} in {where}. Pass root= or set {DATA_ENV_VAR} to a "
         "full copy, or remove the smaller copy so that Debian's "
         "dataset-fashion-mnist package (or a download) is used."

@@ -206,7 +206,7 @@ def test_expect_full_names_the_copy_it_found(tmp_path, train):
     with pytest.raises(ValueError) as info:
         fashion_mnist(train=train, root=tmp_path / "subset", expect_full=True)
     message = str(info.value)
-    split, size, found = ("train", "60,000", 5) if train else ("test", "10,000", 3)
+    split, size, found = ("training", "60,000", 5) if train else ("test", "10,000", 3)
     assert f"full Fashion-MNIST {split} set of {size} images" in message
     assert f"but found {found} in the copy at {tmp_path / 'subset'}" in message
     assert str(_raw(tmp_path)) in message and "CNNBOOK_DATA" in message
