@@ -1,16 +1,24 @@
-"""Fashion-MNIST through torchvision's own dataset class, from a local copy when there is one.
+"""Fashion-MNIST through torchvision's own dataset class, from a local copy if any.
 
-torchvision's ``FashionMNIST`` reads four uncompressed idx files from ``<root>/FashionMNIST/raw``
-and can download them. :func:`fashion_mnist` first looks for a local copy (gzipped or not),
-checks each file's idx header, and lays the files out in a cache folder of ours where torchvision
-expects them; only when no copy is found does it let torchvision download.
+torchvision's ``FashionMNIST`` reads four uncompressed idx files from
+``<root>/FashionMNIST/raw`` and can download them. :func:`fashion_mnist` first looks
+for a local copy (gzipped or not), checks each file's idx header, and lays the files
+out in a cache folder of ours where torchvision expects them; only when no copy is
+found does it let torchvision download.
+
+The cache remembers where each file came from (:data:`MANIFEST`): the source's path,
+size and modification time, and the SHA-256 of the unpacked bytes. A cached file is
+reused only while all of them still match, so reading another copy (a small subset
+passed as ``root=``, say) replaces the cache instead of being shadowed by it, and a
+cached file changed behind our back is unpacked again.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
 import os
-import shutil
 import struct
 import tempfile
 import zlib
@@ -25,12 +33,23 @@ FILES = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
-"""The four idx files of Fashion-MNIST, as torchvision names them once uncompressed."""
+"""The four idx files of Fashion-MNIST, as torchvision names them uncompressed."""
 
 DATA_ENV_VAR = "CNNBOOK_DATA"
 CACHE_ENV_VAR = "CNNBOOK_CACHE"
 SYSTEM_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)
 """Where Debian's ``dataset-fashion-mnist`` package puts the files."""
+
+MANIFEST = "cnnbook-source.json"
+"""The file, next to ``raw/`` in the cache, that records where each cached file came
+from."""
+
+FULL_SIZES = {"train": 60_000, "test": 10_000}
+"""The number of images in the full training and test sets; ``expect_full=True`` of
+:func:`fashion_mnist` checks them."""
+
+DOWNLOADED = "downloaded by torchvision"
+"""The source recorded in :data:`MANIFEST` for files that torchvision downloaded."""
 
 CLASS_NAMES = tuple(FashionMNIST.classes)
 """The ten class names, in label order (0 = "T-shirt/top", ..., 9 = "Ankle boot")."""
@@ -39,8 +58,8 @@ _IMAGE_MAGIC, _LABEL_MAGIC = 0x00000803, 0x00000801  # unsigned bytes; 3 or 1 di
 
 
 def cache_dir() -> Path:
-    """Return cnnbook's cache folder: ``$CNNBOOK_CACHE``, else ``$XDG_CACHE_HOME/cnnbook``,
-    else ``~/.cache/cnnbook``."""
+    """Return cnnbook's cache folder: ``$CNNBOOK_CACHE``, else
+    ``$XDG_CACHE_HOME/cnnbook``, else ``~/.cache/cnnbook``."""
     if os.environ.get(CACHE_ENV_VAR):
         return Path(os.environ[CACHE_ENV_VAR]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -52,40 +71,87 @@ def fashion_mnist(
     root: str | os.PathLike[str] | None = None,
     *,
     transform: Callable | None = None,
+    expect_full: bool = False,
 ) -> FashionMNIST:
     """Return torchvision's ``FashionMNIST`` training (``train=True``) or test set.
 
     Looks for the four idx files (``.gz`` or uncompressed, flat or in torchvision's
     ``FashionMNIST/raw`` layout) in ``root``, then ``$CNNBOOK_DATA``, then Debian's
-    ``/usr/share/datasets/fashion-mnist``. The first complete copy is checked and unpacked into
-    :func:`cache_dir`. With no local copy, torchvision downloads the files; if that fails too,
-    ``FileNotFoundError`` names every place searched and how to get the data.
-    Raises ``ValueError`` naming the file when a copy is corrupt.
+    ``/usr/share/datasets/fashion-mnist``. The first complete copy is checked and
+    unpacked into :func:`cache_dir`, replacing whatever copy the cache held before.
+    With no local copy, the cached files are used; with none cached either,
+    torchvision downloads them. If that fails too, ``FileNotFoundError`` names every
+    place searched and how to get the data. Raises ``ValueError`` naming the file when
+    a copy is corrupt.
+
+    With ``expect_full=True``, raises ``ValueError`` unless the set has all of its
+    images (:data:`FULL_SIZES`: 60,000 for training, 10,000 for test); the message
+    names the copy that was found and where it is. Pages that quote results for the
+    whole data set should ask for this.
     """
     if not isinstance(train, bool):
         raise TypeError(f"train must be True or False, got {train!r}")
+    if not isinstance(expect_full, bool):
+        raise TypeError(f"expect_full must be True or False, got {expect_full!r}")
     cache = cache_dir()
     raw = cache / "FashionMNIST" / "raw"
+    manifest = raw.parent / MANIFEST
     searched = []
     for candidate in _candidates(root):
         searched.append(candidate)
         found = _find_files(candidate)
         if found is not None:
-            _install(found, raw)
-            return FashionMNIST(str(cache), train=train, transform=transform)
-    if all((raw / name).is_file() for name in FILES):
-        return FashionMNIST(str(cache), train=train, transform=transform)
+            _install(found, raw, manifest)
+            break
+    else:
+        if not all((raw / name).is_file() for name in FILES):
+            _download(cache, searched)
+            _record_download(raw, manifest)
+    dataset = FashionMNIST(str(cache), train=train, transform=transform)
+    if expect_full:
+        _check_full(dataset, train, raw, manifest)
+    return dataset
+
+
+def _download(cache: Path, searched: list[Path]) -> None:
+    """Let torchvision download the files into ``cache``, or explain what to do."""
     try:
-        return FashionMNIST(str(cache), train=train, transform=transform, download=True)
+        FashionMNIST(str(cache), train=True, download=True)
     except Exception as err:
-        places = "\n".join(f"  - {p}" for p in [*searched, raw])
+        places = "\n".join(
+            f"  - {p}" for p in [*searched, cache / "FashionMNIST" / "raw"]
+        )
         raise FileNotFoundError(
             "Fashion-MNIST was not found and could not be downloaded "
             f"({type(err).__name__}: {err}).\nSearched:\n{places}\n"
-            "To get it: on Debian or Ubuntu, `apt-get install dataset-fashion-mnist`; or put the "
-            f"four idx files ({', '.join(FILES)}, optionally .gz) in a folder and set "
-            f"{DATA_ENV_VAR} to it, or pass root=; or run once with internet access."
+            "To get it: on Debian or Ubuntu, `apt-get install dataset-fashion-mnist`; "
+            f"or put the four idx files ({', '.join(FILES)}, optionally .gz) in a "
+            f"folder and set {DATA_ENV_VAR} to it, or pass root=; or run once with "
+            "internet access."
         ) from err
+
+
+def _check_full(dataset: FashionMNIST, train: bool, raw: Path, manifest: Path) -> None:
+    """Raise ``ValueError`` naming the copy unless ``dataset`` is the full split."""
+    split = "train" if train else "test"
+    expected = FULL_SIZES[split]
+    label = "training" if train else "test"
+    if len(dataset) == expected:
+        return
+    name = "train-images-idx3-ubyte" if train else "t10k-images-idx3-ubyte"
+    source = _read_manifest(manifest).get(name, {}).get("source")
+    if source is None:
+        where = f"the cached copy in {raw}, of unknown origin"
+    elif source == DOWNLOADED:
+        where = f"the copy {DOWNLOADED} into {raw}"
+    else:
+        where = f"the copy at {source} (unpacked into {raw})"
+    raise ValueError(
+        f"expected the full Fashion-MNIST {label} set of {expected:,} images, but "
+        f"found {len(dataset):,} in {where}. Pass root= or set {DATA_ENV_VAR} to a "
+        "full copy, or remove the smaller copy so that Debian's "
+        "dataset-fashion-mnist package (or a download) is used."
+    )
 
 
 def _candidates(root: str | os.PathLike[str] | None) -> list[Path]:
@@ -100,7 +166,7 @@ def _candidates(root: str | os.PathLike[str] | None) -> list[Path]:
 
 
 def _find_files(folder: Path) -> dict[str, Path] | None:
-    """Map each idx file name to its path in ``folder``, or return None if any is missing."""
+    """Map each idx file name to its path in ``folder``, or None if any is missing."""
     found = {}
     for name in FILES:
         options = [
@@ -115,21 +181,30 @@ def _find_files(folder: Path) -> dict[str, Path] | None:
     return found
 
 
-def _install(found: dict[str, Path], raw: Path) -> None:
-    """Check each file and unpack it into ``raw``, unless an up-to-date copy is already there."""
-    counts = {}
+def _install(found: dict[str, Path], raw: Path, manifest: Path) -> None:
+    """Check the files in ``found`` and unpack them into ``raw``, recording each
+    source in ``manifest``; a cached file is kept only if it came from the same source
+    (same path, size and mtime) and its bytes still match the recorded hash."""
+    records = _read_manifest(manifest)
+    counts, fresh = {}, {}
     for name, source in found.items():
         target = raw / name
-        if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
-            counts[name] = _check_idx(target, target.read_bytes())
-            continue
+        info = source.stat()
+        origin = {
+            "source": str(source.resolve()),
+            "size": info.st_size,
+            "mtime_ns": info.st_mtime_ns,
+        }
+        record = records.get(name, {})
+        if target.is_file() and all(record.get(k) == v for k, v in origin.items()):
+            data = target.read_bytes()
+            if _sha256(data) == record.get("sha256"):
+                counts[name] = _check_idx(target, data)
+                continue
         data = _read(source)
         counts[name] = _check_idx(source, data)
-        raw.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=raw, delete=False) as tmp:
-            tmp.write(data)
-        os.replace(tmp.name, target)
-        shutil.copystat(source, target)
+        fresh[name] = data
+        records[name] = {**origin, "sha256": _sha256(data), "items": counts[name]}
     for split in ("train", "t10k"):
         images, labels = (
             counts[f"{split}-images-idx3-ubyte"],
@@ -140,6 +215,48 @@ def _install(found: dict[str, Path], raw: Path) -> None:
                 f"{found[f'{split}-images-idx3-ubyte']} holds {images} images but "
                 f"{found[f'{split}-labels-idx1-ubyte']} holds {labels} labels"
             )
+    if not fresh:
+        return
+    for name, data in fresh.items():
+        _write_atomically(raw / name, data)
+    _write_manifest(manifest, records)
+
+
+def _record_download(raw: Path, manifest: Path) -> None:
+    """Record that torchvision downloaded the files now in ``raw``."""
+    records = {}
+    for name in FILES:
+        data = (raw / name).read_bytes()
+        records[name] = {"source": DOWNLOADED, "sha256": _sha256(data)}
+    _write_manifest(manifest, records)
+
+
+def _read_manifest(manifest: Path) -> dict[str, dict]:
+    """The records in ``manifest``, or an empty dict if it is missing or unreadable."""
+    try:
+        records = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(records, dict):
+        return {}
+    return {k: v for k, v in records.items() if isinstance(v, dict)}
+
+
+def _write_manifest(manifest: Path, records: dict[str, dict]) -> None:
+    text = json.dumps(records, indent=2, sort_keys=True) + "\n"
+    _write_atomically(manifest, text.encode("utf-8"))
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` so that readers never see a half-written file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+        tmp.write(data)
+    os.replace(tmp.name, target)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _read(path: Path) -> bytes:
@@ -153,18 +270,20 @@ def _read(path: Path) -> bytes:
 
 
 def _check_idx(path: Path, data: bytes) -> int:
-    """Check the idx header of ``data`` (read from ``path``) and return its number of items."""
+    """Check the idx header of ``data`` (read from ``path``); return its item count."""
     is_images = "images" in path.name
     magic, dims = (_IMAGE_MAGIC, 3) if is_images else (_LABEL_MAGIC, 1)
     if len(data) < 4 + 4 * dims or struct.unpack(">I", data[:4])[0] != magic:
         raise ValueError(
-            f"{path} is not an idx {'image' if is_images else 'label'} file (bad header)"
+            f"{path} is not an idx {'image' if is_images else 'label'} file "
+            "(bad header)"
         )
     shape = struct.unpack(f">{dims}I", data[4 : 4 + 4 * dims])
     expected = 4 + 4 * dims + shape[0] * (shape[1] * shape[2] if is_images else 1)
     if len(data) != expected:
         raise ValueError(
-            f"{path} is truncated or padded: {len(data)} bytes, its header promises {expected}"
+            f"{path} is truncated or padded: {len(data)} bytes, its header promises "
+            f"{expected}"
         )
     if is_images and shape[1:] != (28, 28):
         raise ValueError(

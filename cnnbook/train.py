@@ -1,7 +1,14 @@
-"""A plain, seeded training loop that returns its history as data."""
+"""A plain, seeded training loop that returns its history as data.
+
+:func:`train` is the loop that the training chapter writes out in full: each epoch
+trains on every batch, then scores a validation set that the optimiser never sees.
+The test set is not its business; score it once, at the end, with :func:`evaluate`
+or :func:`predict`.
+"""
 
 from __future__ import annotations
 
+import copy
 import sys
 from dataclasses import dataclass, field
 
@@ -15,49 +22,69 @@ from cnnbook.device import seed_everything
 
 @dataclass
 class History:
-    """Per-epoch results of :func:`train`: mean training loss and accuracy, test loss and accuracy."""
+    """Per-epoch results of :func:`train`.
+
+    ``train_loss`` and ``train_accuracy`` are averages over the epoch's batches, taken
+    while the weights were still changing; ``val_loss`` and ``val_accuracy`` are
+    measured on the validation set at the end of each epoch.
+    """
 
     train_loss: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+
+    @property
+    def best_epoch(self) -> int:
+        """The epoch (counted from 1) with the lowest validation loss; the first such
+        epoch on a tie. Raises ``ValueError`` for an empty history."""
+        if not self.val_loss:
+            raise ValueError("the history is empty: no epoch has been validated")
+        return self.val_loss.index(min(self.val_loss)) + 1
 
 
 def train(
     model: nn.Module,
     train_loader: DataLoader,
-    test_loader: DataLoader,
+    val_loader: DataLoader,
     *,
     epochs: int,
     lr: float = 1e-3,
     seed: int = 0,
+    keep_best: bool = False,
     device: torch.device | str | None = None,
     progress: bool | None = None,
 ) -> History:
-    """Train ``model`` with Adam and cross-entropy for ``epochs`` epochs; return the history.
+    """Train ``model`` with Adam and cross-entropy for ``epochs`` epochs; return the
+    history.
 
-    Seeds every generator with ``seed`` first, so the same model, data and seed give the same
-    history. After each epoch the model is evaluated on ``test_loader``. ``progress`` shows a
-    tqdm bar per epoch; by default only when stderr is a terminal, so notebooks and built pages
-    stay quiet (pass ``progress=True`` in a notebook to see it).
+    Seeds every generator with ``seed`` first, so the same model, data and seed give
+    the same history. After each epoch the model is scored on ``val_loader``, a
+    validation set held out from the training data. With ``keep_best=True`` the model
+    ends with the weights of :attr:`History.best_epoch` (lowest validation loss)
+    rather than those of the last epoch. ``progress`` shows a tqdm bar per epoch; by
+    default only when stderr is a terminal, so notebooks and built pages stay quiet
+    (pass ``progress=True`` in a notebook to see it).
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
-    for name, loader in (("train_loader", train_loader), ("test_loader", test_loader)):
+    if not isinstance(keep_best, bool):
+        raise TypeError(f"keep_best must be True or False, got {keep_best!r}")
+    for name, loader in (("train_loader", train_loader), ("val_loader", val_loader)):
         if not isinstance(loader, DataLoader):
             raise TypeError(
-                f"{name} must be a torch.utils.data.DataLoader, got {type(loader).__name__}"
+                f"{name} must be a torch.utils.data.DataLoader, "
+                f"got {type(loader).__name__}"
             )
     seed_everything(seed)
-    device = (
-        torch.device(device) if device is not None else next(model.parameters()).device
-    )
+    device = _device_of(model, device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     show = sys.stderr.isatty() if progress is None else progress
     history = History()
+    best_loss, best_state = float("inf"), None
     for epoch in range(epochs):
         model.train()
         total_loss, correct, seen = 0.0, 0, 0
@@ -80,42 +107,55 @@ def train(
             seen += len(labels)
         history.train_loss.append(total_loss / seen)
         history.train_accuracy.append(correct / seen)
-        test_loss, test_accuracy = evaluate(model, test_loader, device=device)
-        history.test_loss.append(test_loss)
-        history.test_accuracy.append(test_accuracy)
+        val_loss, val_accuracy = evaluate(model, val_loader, device=device)
+        history.val_loss.append(val_loss)
+        history.val_accuracy.append(val_accuracy)
+        if keep_best and val_loss < best_loss:
+            best_loss, best_state = val_loss, copy.deepcopy(model.state_dict())
+    if keep_best:
+        model.load_state_dict(best_state)
     return history
 
 
 def evaluate(
     model: nn.Module, loader: DataLoader, device: torch.device | str | None = None
 ) -> tuple[float, float]:
-    """Return the mean cross-entropy loss and the accuracy of ``model`` on ``loader``."""
+    """Return the mean cross-entropy loss and the accuracy of ``model`` on ``loader``
+    (in evaluation mode, without gradients)."""
     predictions, labels, loss = _predict(model, loader, device)
-    return loss, (predictions == labels).float().mean().item()
+    return loss, (predictions == labels).sum().item() / len(labels)
 
 
 def predict(
     model: nn.Module, loader: DataLoader, device: torch.device | str | None = None
 ) -> torch.Tensor:
-    """Return the predicted class of every example in ``loader``, in order, on the CPU."""
+    """Return the predicted class of every example in ``loader``, in order, on the
+    CPU."""
     return _predict(model, loader, device)[0]
+
+
+def _device_of(model: nn.Module, device: torch.device | str | None) -> torch.device:
+    """``device`` as a ``torch.device``, or the device of the model's parameters."""
+    if device is not None:
+        return torch.device(device)
+    return next(model.parameters()).device
 
 
 def _predict(
     model: nn.Module, loader: DataLoader, device: torch.device | str | None
 ) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Predictions and labels for ``loader`` (CPU tensors), and the mean loss."""
-    device = (
-        torch.device(device) if device is not None else next(model.parameters()).device
-    )
+    device = _device_of(model, device)
     model.eval()
     predictions, labels, total_loss = [], [], 0.0
     with torch.no_grad():
-        for x, y in loader:
-            logits = model(x.to(device))
-            total_loss += F.cross_entropy(logits, y.to(device), reduction="sum").item()
+        for images, targets in loader:
+            images, targets = images.to(device), targets.to(device)
+            logits = model(images)
+            loss = F.cross_entropy(logits, targets, reduction="sum")
+            total_loss += loss.item()
             predictions.append(logits.argmax(dim=1).cpu())
-            labels.append(y.cpu())
+            labels.append(targets.cpu())
     if not labels:
         raise ValueError("the loader yielded no batches")
     predictions, labels = torch.cat(predictions), torch.cat(labels)

@@ -1,5 +1,7 @@
 import gzip
 import http.server
+import json
+import os
 import struct
 import threading
 
@@ -47,7 +49,8 @@ def _write_copy(folder, n_train=5, n_test=3, compress=True, seed=0):
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """No real data, no network: a private cache, no system folders, downloads that fail."""
+    """No real data, no network: a private cache, no system folders, failing
+    downloads."""
     monkeypatch.setenv("CNNBOOK_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("CNNBOOK_DATA", raising=False)
     monkeypatch.setattr(cnnbook.data, "SYSTEM_DIRS", (tmp_path / "system",))
@@ -97,6 +100,136 @@ def test_cached_copy_is_used_when_the_source_is_gone(tmp_path):
     for f in (tmp_path / "system").iterdir():
         f.unlink()
     assert len(fashion_mnist(train=True)) == 2
+
+
+def _age(folder, seconds=10**6):
+    """Make every file in ``folder`` look older than the cache."""
+    for f in folder.iterdir():
+        stamp = f.stat().st_mtime - seconds
+        os.utime(f, (stamp, stamp))
+
+
+def _raw(tmp_path):
+    return tmp_path / "cache" / "FashionMNIST" / "raw"
+
+
+def test_another_source_replaces_a_cached_subset(tmp_path):
+    # The incident: a small subset passed once as root= shadowed Debian's full copy.
+    full = _write_copy(tmp_path / "system", n_train=7, n_test=4, seed=1)
+    _age(tmp_path / "system")
+    _write_copy(tmp_path / "subset", n_train=5, n_test=2, seed=2)
+    assert len(fashion_mnist(train=False, root=tmp_path / "subset")) == 2
+    test = fashion_mnist(train=False)
+    train = fashion_mnist(train=True)
+    assert len(test) == 4 and len(train) == 7
+    assert train.targets.tolist() == full["train-labels-idx1-ubyte"].tolist()
+
+
+def test_a_cache_without_a_record_is_replaced(tmp_path):
+    # A cache written by an older cnnbook (no record of its source) is not trusted.
+    _write_copy(_raw(tmp_path), n_train=5, compress=False, seed=2)
+    _write_copy(tmp_path / "system", n_train=7, seed=1)
+    _age(tmp_path / "system")
+    assert len(fashion_mnist(train=True)) == 7
+
+
+def test_a_copy_with_the_same_sizes_but_other_content_replaces_the_cache(tmp_path):
+    _write_copy(tmp_path / "a", seed=1)
+    b = _write_copy(tmp_path / "b", seed=2)
+    _age(tmp_path / "b")
+    fashion_mnist(train=True, root=tmp_path / "a")
+    train = fashion_mnist(train=True, root=tmp_path / "b")
+    assert train.targets.tolist() == b["train-labels-idx1-ubyte"].tolist()
+
+
+def test_a_source_changed_in_place_is_unpacked_again(tmp_path):
+    _write_copy(tmp_path / "copy", seed=1)
+    fashion_mnist(train=True, root=tmp_path / "copy")
+    new = _write_copy(tmp_path / "copy", seed=2)
+    train = fashion_mnist(train=True, root=tmp_path / "copy")
+    assert train.targets.tolist() == new["train-labels-idx1-ubyte"].tolist()
+
+
+def test_a_cached_file_changed_behind_our_back_is_unpacked_again(tmp_path):
+    arrays = _write_copy(tmp_path / "copy", seed=1)
+    fashion_mnist(train=True, root=tmp_path / "copy")
+    target = _raw(tmp_path) / "train-labels-idx1-ubyte"
+    stat = target.stat()
+    target.write_bytes(_idx_labels((arrays["train-labels-idx1-ubyte"] + 1) % 10))
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    train = fashion_mnist(train=True, root=tmp_path / "copy")
+    assert train.targets.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
+
+
+def test_the_cache_records_each_files_source(tmp_path):
+    _write_copy(tmp_path / "copy")
+    fashion_mnist(train=True, root=tmp_path / "copy")
+    manifest = tmp_path / "cache" / "FashionMNIST" / cnnbook.data.MANIFEST
+    records = json.loads(manifest.read_text())
+    assert sorted(records) == sorted(FILES)
+    for name, record in records.items():
+        source = tmp_path / "copy" / f"{name}.gz"
+        assert record["source"] == str(source.resolve())
+        assert record["size"] == source.stat().st_size
+        assert record["mtime_ns"] == source.stat().st_mtime_ns
+        assert len(record["sha256"]) == 64
+    assert records["train-images-idx3-ubyte"]["items"] == 5
+
+
+def test_an_unchanged_source_reuses_the_cache(tmp_path):
+    _write_copy(tmp_path / "copy")
+    fashion_mnist(train=True, root=tmp_path / "copy")
+    before = [(_raw(tmp_path) / name).stat() for name in FILES]
+    fashion_mnist(train=True, root=tmp_path / "copy")
+    after = [(_raw(tmp_path) / name).stat() for name in FILES]
+    assert [(s.st_ino, s.st_mtime_ns) for s in before] == [
+        (s.st_ino, s.st_mtime_ns) for s in after
+    ]
+
+
+def test_a_bad_copy_leaves_the_cache_alone(tmp_path):
+    good = _write_copy(tmp_path / "system", n_train=7, seed=1)
+    fashion_mnist(train=True)
+    _write_copy(tmp_path / "bad", seed=2)
+    (tmp_path / "bad" / "train-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(_idx_labels(np.zeros(2)))
+    )
+    with pytest.raises(ValueError, match="holds 5 images but"):
+        fashion_mnist(train=True, root=tmp_path / "bad")
+    train = fashion_mnist(train=True)
+    assert train.targets.tolist() == good["train-labels-idx1-ubyte"].tolist()
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_expect_full_names_the_copy_it_found(tmp_path, train):
+    _write_copy(tmp_path / "subset", n_train=5, n_test=3)
+    with pytest.raises(ValueError) as info:
+        fashion_mnist(train=train, root=tmp_path / "subset", expect_full=True)
+    message = str(info.value)
+    split, size, found = ("training", "60,000", 5) if train else ("test", "10,000", 3)
+    assert f"full Fashion-MNIST {split} set of {size} images" in message
+    assert f"but found {found} in the copy at {tmp_path / 'subset'}" in message
+    assert str(_raw(tmp_path)) in message and "CNNBOOK_DATA" in message
+
+
+def test_expect_full_names_a_cached_copy_of_unknown_origin(tmp_path):
+    _write_copy(_raw(tmp_path), compress=False)
+    with pytest.raises(ValueError, match="cached copy in .*raw, of unknown origin"):
+        fashion_mnist(train=True, expect_full=True)
+
+
+def test_expect_full_accepts_a_full_copy(tmp_path, monkeypatch):
+    monkeypatch.setitem(cnnbook.data.FULL_SIZES, "train", 5)
+    _write_copy(tmp_path / "copy", n_train=5)
+    assert len(fashion_mnist(train=True, root=tmp_path / "copy", expect_full=True))
+    with pytest.raises(ValueError, match="set of 10,000 images, but found 3"):
+        fashion_mnist(train=False, root=tmp_path / "copy", expect_full=True)
+
+
+def test_expect_full_must_be_a_bool(tmp_path):
+    _write_copy(tmp_path / "copy")
+    with pytest.raises(TypeError, match="expect_full must be True or False"):
+        fashion_mnist(train=True, root=tmp_path / "copy", expect_full=1)
 
 
 def test_incomplete_copy_is_skipped(tmp_path, monkeypatch):
@@ -150,6 +283,8 @@ def test_falls_back_to_torchvision_download(tmp_path, monkeypatch, mirror):
         FashionMNIST, "resources", [(f"{name}.gz", None) for name in FILES]
     )
     assert len(fashion_mnist(train=True)) == 3
+    with pytest.raises(ValueError, match="in the copy downloaded by torchvision into"):
+        fashion_mnist(train=True, expect_full=True)
 
 
 @pytest.mark.parametrize(

@@ -6,29 +6,75 @@ from torch.utils.data import DataLoader, TensorDataset
 from cnnbook import History, LeNet, evaluate, predict, train
 
 
-def _loaders(n=64, seed=0):
-    """A tiny synthetic task: class 1 images are bright in the top half, class 0 in the bottom."""
+def _data(n, seed, flip=False):
+    """A tiny synthetic task: class 1 images are bright in the top half, class 0 in
+    the bottom (the other way round with ``flip``)."""
     gen = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 2, (n,), generator=gen)
     images = torch.rand(n, 1, 28, 28, generator=gen) * 0.3
     images[labels == 1, :, :14] += 0.7
     images[labels == 0, :, 14:] += 0.7
-    data = TensorDataset(images, labels)
-    return DataLoader(data, batch_size=16, shuffle=True), DataLoader(
-        data, batch_size=32
+    return TensorDataset(images, 1 - labels if flip else labels)
+
+
+def _loaders(n=64, seed=0, flip_val=False):
+    """A shuffled training loader and a validation loader drawn from other images."""
+    return (
+        DataLoader(_data(n, seed), batch_size=16, shuffle=True),
+        DataLoader(_data(n // 2, seed + 100, flip=flip_val), batch_size=32),
     )
 
 
 def test_training_lowers_the_loss_and_learns_the_task():
-    train_loader, test_loader = _loaders()
+    train_loader, val_loader = _loaders()
     torch.manual_seed(0)
     model = LeNet(num_classes=2)
-    before, _ = evaluate(model, test_loader)
-    history = train(model, train_loader, test_loader, epochs=3, lr=3e-3)
+    before, _ = evaluate(model, val_loader)
+    history = train(model, train_loader, val_loader, epochs=3, lr=3e-3)
     assert isinstance(history, History) and len(history.train_loss) == 3
-    assert history.test_loss[-1] < before
+    assert len(history.val_loss) == len(history.val_accuracy) == 3
+    assert history.val_loss[-1] < before
     assert history.train_loss[-1] < history.train_loss[0]
-    assert history.test_accuracy[-1] == 1.0
+    assert history.val_accuracy[-1] == 1.0
+    # without keep_best the model keeps the last epoch's weights
+    assert evaluate(model, val_loader) == (
+        history.val_loss[-1],
+        history.val_accuracy[-1],
+    )
+
+
+def test_keep_best_restores_the_epoch_with_the_lowest_validation_loss():
+    # The validation labels are flipped, so learning the task makes validation worse:
+    # the best epoch is the first, and keep_best must go back to it.
+    train_loader, val_loader = _loaders(flip_val=True)
+    torch.manual_seed(0)
+    model = LeNet(num_classes=2)
+    history = train(model, train_loader, val_loader, epochs=3, lr=3e-3, keep_best=True)
+    assert history.best_epoch == 1 and history.val_loss[-1] > history.val_loss[0]
+    assert evaluate(model, val_loader) == (history.val_loss[0], history.val_accuracy[0])
+
+
+def test_best_epoch_is_the_first_lowest_validation_loss():
+    history = History(val_loss=[0.9, 0.4, 0.6, 0.4], val_accuracy=[0.1] * 4)
+    assert history.best_epoch == 2
+    with pytest.raises(ValueError, match="history is empty"):
+        History().best_epoch  # noqa: B018
+
+
+def test_evaluate_gives_the_exact_share_of_correct_answers():
+    # A linear model that predicts class 1 exactly for positive inputs.
+    model = nn.Linear(1, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[-1.0], [1.0]]))
+        model.bias.zero_()
+    inputs = torch.tensor([[1.0], [2.0], [3.0], [-1.0], [-2.0], [-3.0], [-4.0]])
+    labels = torch.tensor([1, 1, 1, 1, 1, 1, 1])
+    loader = DataLoader(TensorDataset(inputs, labels), batch_size=3)
+    loss, accuracy = evaluate(model, loader)
+    assert accuracy == 3 / 7
+    expected = nn.functional.cross_entropy(model(inputs), labels).item()
+    assert loss == pytest.approx(expected, rel=1e-6)
+    assert predict(model, loader).tolist() == [1, 1, 1, 0, 0, 0, 0]
 
 
 def test_a_single_step_lowers_the_loss_on_its_batch():
@@ -46,29 +92,29 @@ def test_a_single_step_lowers_the_loss_on_its_batch():
 def test_same_seed_same_history():
     histories = []
     for _ in range(2):
-        train_loader, test_loader = _loaders()
+        train_loader, val_loader = _loaders()
         torch.manual_seed(1)
         histories.append(
-            train(LeNet(num_classes=2), train_loader, test_loader, epochs=2, seed=5)
+            train(LeNet(num_classes=2), train_loader, val_loader, epochs=2, seed=5)
         )
     assert histories[0] == histories[1]
 
 
 def test_predict_returns_one_class_per_example():
-    _, test_loader = _loaders(n=40)
-    predictions = predict(LeNet(num_classes=2), test_loader)
+    _, val_loader = _loaders(n=80)
+    predictions = predict(LeNet(num_classes=2), val_loader)
     assert predictions.shape == (40,) and set(predictions.tolist()) <= {0, 1}
 
 
 def test_progress_bar_can_be_forced(capsys):
-    train_loader, test_loader = _loaders(n=16)
-    train(LeNet(num_classes=2), train_loader, test_loader, epochs=1, progress=True)
+    train_loader, val_loader = _loaders(n=16)
+    train(LeNet(num_classes=2), train_loader, val_loader, epochs=1, progress=True)
     assert "epoch 1/1" in capsys.readouterr().err
 
 
 def test_quiet_by_default_when_not_in_a_terminal(capsys):
-    train_loader, test_loader = _loaders(n=16)
-    train(LeNet(num_classes=2), train_loader, test_loader, epochs=1)
+    train_loader, val_loader = _loaders(n=16)
+    train(LeNet(num_classes=2), train_loader, val_loader, epochs=1)
     assert capsys.readouterr().err == ""
 
 
@@ -83,11 +129,21 @@ def test_quiet_by_default_when_not_in_a_terminal(capsys):
             TypeError,
             "train_loader must be a torch.utils.data.DataLoader",
         ),
+        (
+            {"epochs": 1, "val_loader": None},
+            TypeError,
+            "val_loader must be a torch.utils.data.DataLoader, got NoneType",
+        ),
+        (
+            {"epochs": 1, "keep_best": "yes"},
+            TypeError,
+            "keep_best must be True or False",
+        ),
     ],
 )
 def test_rejects_bad_arguments(kwargs, error, message):
-    train_loader, test_loader = _loaders(n=16)
-    arguments = {"train_loader": train_loader, "test_loader": test_loader, **kwargs}
+    train_loader, val_loader = _loaders(n=16)
+    arguments = {"train_loader": train_loader, "val_loader": val_loader, **kwargs}
     with pytest.raises(error, match=message):
         train(LeNet(num_classes=2), **arguments)
 
