@@ -73,10 +73,15 @@ class Visit:
     """One page in a fresh browser context, with everything that went wrong recorded."""
 
     def __init__(
-        self, browser: Browser, site: str, path: str, **context_options: object
+        self,
+        browser: Browser,
+        site: str,
+        path: str,
+        width: int = 1280,
+        **context_options: object,
     ) -> None:
         self.context = browser.new_context(
-            viewport={"width": 1280, "height": 900},
+            viewport={"width": width, "height": 900},
             color_scheme="light",
             **context_options,
         )
@@ -122,15 +127,7 @@ def test_page_loads_cleanly_offline_with_described_images(browser, site, page):
     visit = Visit(browser, site, f"{page}.html")
     try:
         tab = visit.page
-        if tab.locator("span.math, div.math").count():
-            tab.wait_for_function(
-                "() => window.MathJax?.startup?.promise", timeout=10_000
-            )
-            tab.evaluate("() => window.MathJax.startup.promise")
-            assert (
-                tab.locator("mjx-container").count()
-                == tab.locator("span.math, div.math").count()
-            ), f"{page}: not all math was typeset"
+        _wait_for_math(tab, page)
         images = tab.eval_on_selector_all(
             "img",
             "els => els.map(e => ({src: e.getAttribute('src'), alt: e.alt,"
@@ -155,6 +152,41 @@ def test_page_loads_cleanly_offline_with_described_images(browser, site, page):
         assert len(alt) >= shortest and not is_path, (
             f"{page}: image {image['src']} lacks alt text: {alt!r}"
         )
+
+
+def _wait_for_math(tab: Page, page: str) -> None:
+    """Wait until MathJax has typeset every formula of the page."""
+    if tab.locator("span.math, div.math").count():
+        tab.wait_for_function("() => window.MathJax?.startup?.promise", timeout=10_000)
+        tab.evaluate("() => window.MathJax.startup.promise")
+        assert (
+            tab.locator("mjx-container").count()
+            == tab.locator("span.math, div.math").count()
+        ), f"{page}: not all math was typeset"
+
+
+PHONE = 400  # px
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_fits_a_phone_and_glued_values_read_as_prose(browser, site, page):
+    visit = Visit(browser, site, f"{page}.html", width=PHONE)
+    try:
+        tab = visit.page
+        _wait_for_math(tab, page)
+        page_width = tab.evaluate("() => document.documentElement.scrollWidth")
+        weights = tab.evaluate(
+            "() => [...document.querySelectorAll('span.pasted-text')].map(e =>"
+            " [getComputedStyle(e).fontWeight,"
+            " getComputedStyle(e.parentElement).fontWeight])"
+        )
+    finally:
+        visit.close()
+    # wide code outputs and tables scroll inside their own boxes; the page must not
+    assert page_width <= PHONE, f"{page} is {page_width} px wide on a {PHONE} px screen"
+    assert all(own == around for own, around in weights), (
+        f"{page}: glued values are set apart from their sentence: {weights}"
+    )
 
 
 def test_search_finds_maxpool2d(browser, site):
