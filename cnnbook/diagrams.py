@@ -38,11 +38,12 @@ def plot_conv_steps(
     """Draw a convolution one output cell at a time and return the figure.
 
     ``image`` is a small ``(H, W)`` tensor and ``kernel`` a ``(kH, kW)`` tensor. Each
-    row of the figure shows one output position: the zero-padded input with the cells
-    under the kernel highlighted, the kernel, and the output so far with the new cell
-    outlined. ``positions`` lists the output cells ``(row, column)`` to show; by
-    default the first two, the first of the second row, and the last. ``stride``,
-    ``padding`` and ``dilation`` are ints, the same along both sides.
+    row of the figure shows one output position: the input (zero-padded, with the
+    padding shaded, when ``padding`` > 0) with the cells under the kernel highlighted,
+    the kernel, and the output so far with the new cell outlined. ``positions`` lists
+    the output cells ``(row, column)`` to show; by default the first two, the first of
+    the second row, and the last. ``stride``, ``padding`` and ``dilation`` are ints,
+    the same along both sides.
     """
     image, kernel = _as_grid("image", image), _as_grid("kernel", kernel)
     _check_ints(stride=stride, padding=padding, dilation=dilation)
@@ -61,9 +62,10 @@ def plot_conv_steps(
     )[0, 0]
     positions = _check_positions(positions, tuple(out.shape))
 
+    input_title = f"padded input (padding={padding})" if padding else "input"
     titles = [
         (
-            f"padded input (padding={padding})",
+            input_title,
             "kernel",
             f"output[{row}, {col}] = {out[row, col].item():g}",
         )
@@ -221,6 +223,10 @@ def _grid(
                 fill=False,
                 edgecolor="tab:blue",
                 lw=3,
+                # above the grid lines and the frame, which would otherwise split
+                # the blue line in two; not clipped, so it is as wide on the border
+                zorder=3,
+                clip_on=False,
             )
         )
     for (r, c), value in np.ndenumerate(values):

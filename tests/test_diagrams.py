@@ -1,7 +1,9 @@
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from cnnbook import plot_conv_steps
@@ -139,3 +141,34 @@ def test_titles_fit_and_cells_are_one_size(kwargs):
         round(ax.bbox.height / ax.images[0].get_array().shape[0], 6) for ax in fig.axes
     }
     assert len(cell_sizes) == 1
+
+
+def test_input_title_names_the_padding_only_when_there_is_some():
+    image, kernel = torch.ones(4, 4), torch.ones(2, 2)
+    plain = plot_conv_steps(image, kernel, positions=[(0, 0)])
+    padded = plot_conv_steps(image, kernel, padding=1, positions=[(0, 0)])
+    assert plain.axes[0].get_title() == "input"
+    assert padded.axes[0].get_title() == "padded input (padding=1)"
+
+
+@pytest.mark.parametrize("cell", [(0, 0), (1, 1), (2, 2)])
+def test_outline_is_one_clean_blue_line_on_the_grid(cell):
+    # the middle of each side of the outline, drawn on the grid line between two
+    # cells (or on the frame), must be blue: no grid line or frame drawn over it
+    fig = plot_conv_steps(torch.ones(4, 4), torch.ones(2, 2), positions=[cell])
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3] / 255
+    ax_out = fig.axes[2]
+    row, col = cell
+    sides = [  # (x, y) in data coordinates: left, right, top, bottom
+        (col - 0.5, row),
+        (col + 0.5, row),
+        (col, row - 0.5),
+        (col, row + 0.5),
+    ]
+    blue = np.array(to_rgb("tab:blue"))
+    for x, y in sides:
+        px, py = ax_out.transData.transform((x, y))
+        colour = pixels[round(pixels.shape[0] - py), round(px)]
+        assert np.abs(colour - blue).max() < 0.05, ((x, y), colour)
