@@ -21,13 +21,15 @@ def conv2d_reference(
     padding: IntOrPair = 0,
     dilation: IntOrPair = 1,
 ) -> torch.Tensor:
-    """Compute a 2-D convolution by looping over output positions, as ``F.conv2d`` does.
+    """Compute what ``F.conv2d`` computes, with a Python loop over output positions.
 
     ``x`` is ``(N, C, H, W)``, ``weight`` is ``(O, C, kH, kW)`` and ``bias`` is
     ``(O,)``. For every output position the function cuts out the window of the
     zero-padded input that the kernel covers (every ``dilation``-th pixel), multiplies
-    it with each filter and sums over channels and kernel positions. Like PyTorch, it
-    does not flip the kernel: strictly speaking it computes a cross-correlation.
+    it with each filter and sums over channels and kernel positions in one tensor
+    operation. Like ``F.conv2d``, it does not flip the kernel: strictly speaking it
+    computes a cross-correlation. ``F.conv2d`` itself gets the same numbers, up to
+    float rounding, from optimised routines that do not loop over positions in Python.
     """
     _check_inputs(x, weight, bias)
     kernel_h, kernel_w = weight.shape[2:]

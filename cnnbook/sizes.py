@@ -49,7 +49,7 @@ def conv_output_size(
             where=_where(args, dim),
         )
         span = d * (k - 1) + 1  # how many input pixels the (dilated) kernel covers
-        _check_fits(n, k, p, d, span, _where(args, dim))
+        _check_fits(n, k, p, d, span, _dimension(args, dim))
         out.append((n + 2 * p - span) // s + 1)
     return _result(out, args)
 
@@ -96,7 +96,7 @@ def pool_output_size(
                 f"padding={p} is more than half of kernel_size={k}{_where(args, dim)}"
             )
         span = d * (k - 1) + 1
-        _check_fits(n, k, p, d, span, _where(args, dim))
+        _check_fits(n, k, p, d, span, _dimension(args, dim))
         room = n + 2 * p - span
         steps = math.ceil(room / s) if ceil_mode else room // s
         if ceil_mode and steps * s >= n + p:
@@ -149,12 +149,16 @@ def _check_range(where: str, **values: int) -> None:
             raise ValueError(f"{name} must be {rule}, got {value}{where}")
 
 
-def _check_fits(n: int, k: int, p: int, d: int, span: int, where: str) -> None:
-    """Raise ``ValueError`` when the dilated kernel is wider than the padded input."""
+def _check_fits(n: int, k: int, p: int, d: int, span: int, dimension: str) -> None:
+    """Raise ``ValueError`` when the dilated kernel is wider than the padded input.
+
+    ``dimension`` is ``"height"``, ``"width"`` or ``""`` (the arguments were ints).
+    """
     if span > n + 2 * p:
+        where = f"in the {dimension}: " if dimension else ""
         raise ValueError(
-            f"kernel_size={k} with dilation={d} spans {span} pixels, more than the "
-            f"padded input (size {n} + 2 * padding {p} = {n + 2 * p}){where}"
+            f"{where}kernel_size={k} with dilation={d} spans {span} pixels, more than "
+            f"the padded input (size {n} + 2 * padding {p} = {n + 2 * p})"
         )
 
 
@@ -180,11 +184,17 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _where(args: dict[str, IntOrPair], dim: int) -> str:
-    """Say which dimension is at fault, when the arguments were pairs."""
+def _dimension(args: dict[str, IntOrPair], dim: int) -> str:
+    """Return ``"height"`` or ``"width"`` when the arguments were pairs, else ``""``."""
     if all(isinstance(v, int) for v in args.values()):
         return ""
-    return f" (in the {'height' if dim == 0 else 'width'})"
+    return "height" if dim == 0 else "width"
+
+
+def _where(args: dict[str, IntOrPair], dim: int) -> str:
+    """Say which dimension is at fault, when the arguments were pairs."""
+    dimension = _dimension(args, dim)
+    return f" (in the {dimension})" if dimension else ""
 
 
 def _result(out: list[int], args: dict[str, IntOrPair]) -> IntOrPair:

@@ -31,8 +31,8 @@ def test_conv_output_size_examples(args, expected):
     [
         (
             {"size": 4, "kernel_size": 7},
-            r"kernel_size=7 with dilation=1 spans 7 pixels, more than the padded input "
-            r"\(size 4 \+ 2 \* padding 0 = 4\)",
+            r"^kernel_size=7 with dilation=1 spans 7 pixels, more than the padded "
+            r"input \(size 4 \+ 2 \* padding 0 = 4\)$",
         ),
         (
             {"size": 5, "kernel_size": 3, "dilation": 3},
@@ -52,7 +52,15 @@ def test_conv_output_size_examples(args, expected):
             {"size": 8, "kernel_size": 3, "dilation": 0},
             "dilation must be at least 1, got 0",
         ),
-        ({"size": (8, 2), "kernel_size": 3}, r"spans 3 pixels.*\(in the width\)"),
+        (
+            {"size": (8, 2), "kernel_size": 3},
+            r"^in the width: kernel_size=3 with dilation=1 spans 3 pixels, more than "
+            r"the padded input \(size 2 \+ 2 \* padding 0 = 2\)$",
+        ),
+        (
+            {"size": (2, 8), "kernel_size": 3, "padding": (0, 1)},
+            r"^in the height: kernel_size=3 with dilation=1 spans 3 pixels",
+        ),
         (
             {"size": 8, "kernel_size": (3, 3), "stride": (1, 0)},
             r"stride must be at least 1, got 0 \(in the width\)",
@@ -115,7 +123,15 @@ def test_pool_output_size_examples(kwargs, expected):
             {"size": 8, "kernel_size": 3, "padding": 2},
             "padding=2 is more than half of kernel_size=3",
         ),
-        ({"size": 2, "kernel_size": 3}, "kernel_size=3 with dilation=1 spans 3 pixels"),
+        (
+            {"size": 2, "kernel_size": 3},
+            "^kernel_size=3 with dilation=1 spans 3 pixels",
+        ),
+        (
+            {"size": (8, 1), "kernel_size": (2, 5), "padding": (0, 1)},
+            r"^in the width: kernel_size=5 with dilation=1 spans 5 pixels, more than "
+            r"the padded input \(size 1 \+ 2 \* padding 1 = 3\)$",
+        ),
         ({"size": 8, "kernel_size": 2, "stride": 0}, "stride must be at least 1"),
     ],
 )
