@@ -33,7 +33,7 @@ _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 def sample_image() -> Image.Image:
     """Return the book's sample photo as an RGB image.
 
-    The photo is Chelsea the cat, 451 × 300 pixels, CC0.
+    The photo is Chelsea the cat, 451 × 300 pixels (width × height), CC0.
     """
     with as_file(files("cnnbook") / "data" / SAMPLE_IMAGE) as path:
         return load_image(path)
