@@ -94,9 +94,9 @@ def test_the_lock_says_how_it_was_made():
 
 def test_a_requirement_added_without_relocking_is_caught(tmp_path):
     req, lock = _copies(tmp_path)
-    req.write_text(req.read_text() + "rich>=13  # new, not locked\n")
+    req.write_text(req.read_text() + "unlocked-example>=1  # new, not locked\n")
     assert disagreements(req, lock) == [
-        "rich is in requirements.txt but not pinned in the lock"
+        "unlocked-example is in requirements.txt but not pinned in the lock"
     ]
 
 
