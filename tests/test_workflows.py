@@ -91,7 +91,8 @@ def test_execution_cache_key_hashes_requirements_and_cnnbook(name, action):
     cache = next(step for step in job["steps"] if step.get("uses") == action)
     assert cache["with"]["path"] == "_build/.jupyter_cache"
     key = cache["with"]["key"]
-    assert "hashFiles('requirements.txt', 'pyproject.toml', 'cnnbook/**')" in key
+    files = "'requirements.txt', 'requirements.lock', 'pyproject.toml', 'cnnbook/**'"
+    assert f"hashFiles({files})" in key
 
 
 def test_pull_request_workflow_runs_the_readme_commands_on_cpu():

@@ -2,11 +2,11 @@
 
 myst-nb's cache keys each page on its code cells only, yet a page's outputs also depend
 on the ``cnnbook`` package and on the installed toolchain. ``make book`` runs this
-script first. It hashes ``cnnbook/``, ``requirements.txt`` and ``pyproject.toml``, and
-compares the hash with the one stored inside the cache folder. When they differ (or the
-cache has no hash yet), it deletes the cache and Sphinx's saved doctrees, so that every
-page is read and executed again, and stores the new hash. When they match, it does
-nothing and the build stays a no-op.
+script first. It hashes ``cnnbook/``, ``requirements.txt``, ``requirements.lock`` and
+``pyproject.toml``, and compares the hash with the one stored inside the cache folder.
+When they differ (or the cache has no hash yet), it deletes the cache and Sphinx's saved
+doctrees, so that every page is read and executed again, and stores the new hash. When
+they match, it does nothing and the build stays a no-op.
 
 The hash lives inside ``_build/.jupyter_cache`` so that a CI cache of that folder
 carries it.
@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INPUTS = ("cnnbook", "requirements.txt", "pyproject.toml")
+INPUTS = ("cnnbook", "requirements.txt", "requirements.lock", "pyproject.toml")
 STAMP_NAME = "cnnbook-inputs.sha256"
 
 

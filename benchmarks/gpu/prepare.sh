@@ -22,19 +22,25 @@ rm -rf .gpu/wheels .gpu/data
 mkdir -p .gpu/wheels .gpu/data
 
 # 1. Wheels: the book's own requirement lines (versions as in requirements.txt), a kernel, and
-#    the HTML parser of the site checks, resolved for the host's Python on manylinux x86_64.
+#    the HTML parser of the site checks, resolved for the host's Python on manylinux x86_64,
+#    at the versions requirements.lock pins (the lock is resolved for Python 3.11, so its pins
+#    serve as constraints rather than as a hashed list: a package the host's Python needs and
+#    the lock lacks still resolves).
 requirements=$(mktemp)
-trap 'rm -f "$requirements"' EXIT
+constraints=$(mktemp)
+trap 'rm -f "$requirements" "$constraints"' EXIT
 grep -E '^(jupyter-book|myst-nb|sphinx-book-theme|sphinx-mathjax-offline|beautifulsoup4)\b' \
   requirements.txt | sed 's/[[:space:]]*#.*//' >"$requirements"
 echo ipykernel >>"$requirements"
+sed -nE 's/^([A-Za-z0-9][A-Za-z0-9._-]*==[^[:space:]\\]+).*/\1/p' requirements.lock >"$constraints"
 platforms=()
 for tag in manylinux_2_28 manylinux_2_27 manylinux_2_26 manylinux_2_24 manylinux_2_17 \
            manylinux2014 manylinux1 manylinux_2_5; do
   platforms+=(--platform "${tag}_x86_64")
 done
 "$PYTHON" -m pip download --quiet --only-binary=:all: --python-version "$HOST_PYTHON" \
-  --implementation cp "${platforms[@]}" --dest .gpu/wheels --requirement "$requirements"
+  --implementation cp "${platforms[@]}" --dest .gpu/wheels --requirement "$requirements" \
+  --constraint "$constraints"
 for wheel in .gpu/wheels/*.whl; do
   name=$(basename "$wheel" | cut -d- -f1 | tr 'A-Z_' 'a-z-')
   if [[ $name =~ $HOST_HAS ]]; then rm "$wheel"; fi
