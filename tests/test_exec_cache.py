@@ -84,6 +84,17 @@ kernelspec:
 # Cache test
 
 ```{code-cell} ipython3
+---
+tags: [remove-cell]
+---
+# the first cell of every chapter (tools/export_notebooks.py requires it)
+import importlib.util
+
+if importlib.util.find_spec("cnnbook") is None:
+    %pip install --quiet "cnnbook @ git+https://github.com/cnnbook/cnnbook"
+```
+
+```{code-cell} ipython3
 import cnnbook
 
 print("device name:", cnnbook.build_facts("cpu").device)
