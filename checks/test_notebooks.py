@@ -37,6 +37,9 @@ from packaging.requirements import Requirement
 SOURCES = ROOT / "_build" / "html" / "_sources"
 EXPORTED = ROOT / "_build" / "notebooks"
 VENVS = ROOT / "_build" / "notebook-venv"
+LOCK = (
+    ROOT / "requirements.lock"
+)  # the fresh venv gets the versions the book was built with
 NOTEBOOKS = notebook_pages()
 SHARED = ("torch", "torchvision")  # reused from the book's environment
 PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE", "cnnbook")
@@ -123,6 +126,7 @@ def _inputs_key() -> str:
     digest = hashlib.sha256(sys.version.encode())
     for name in SHARED:
         digest.update(f"{name}=={metadata.version(name)}".encode())
+    digest.update(LOCK.read_bytes())
     for name in PACKAGE_FILES:
         path = ROOT / name
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
@@ -186,12 +190,18 @@ def _make_venv(target: Path, work: Path) -> None:
     wheels = work / "wheels"
     _run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
-        + ["--no-build-isolation", "--wheel-dir", str(wheels), str(source)]
+        + ["--no-build-isolation", "--wheel-dir", str(wheels), str(source)],
+        env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
     )
     (wheel,) = wheels.glob("cnnbook-*.whl")
-    env = _clean_env(target)
+    # the versions the book was built with, and no pip cache of the user's touched
+    pins = re.findall(r"^[A-Za-z0-9_.-]+==[^ \\]+", LOCK.read_text(), re.MULTILINE)
+    constraints = work / "constraints.txt"
+    constraints.write_text("\n".join(pins) + "\n")
+    env = {**_clean_env(target), "PIP_NO_CACHE_DIR": "1"}
     _run(
-        [python, "-m", "pip", "install", "--quiet", str(wheel), "ipykernel"],
+        [python, "-m", "pip", "install", "--quiet", "-c", str(constraints)]
+        + [str(wheel), "ipykernel"],
         env=env,
         cwd=work,
     )

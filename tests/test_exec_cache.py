@@ -104,7 +104,17 @@ print("device name:", cnnbook.build_facts("cpu").device)
 
 def _make_book(repo: Path) -> str:
     """Run the real `make book` in ``repo`` with its own cnnbook; return the log."""
-    env = {**os.environ, "PYTHONPATH": str(repo), "CNNBOOK_DEVICE": "cpu"}
+    caches = (
+        repo.parent / "caches"
+    )  # never the user's own (torch's hub, cnnbook's data)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo),
+        "CNNBOOK_DEVICE": "cpu",
+        "TORCH_HOME": str(caches / "torch"),
+        "XDG_CACHE_HOME": str(caches),
+        "CNNBOOK_CACHE": str(caches / "cnnbook"),
+    }
     env.pop("CNNBOOK_REQUIRE_GPU", None)
     # -o: never reinstall into the shared .venv from the temporary copy.
     result = subprocess.run(
