@@ -246,3 +246,31 @@ def test_two_exports_are_identical(tmp_path, monkeypatch):
     first = [p.read_bytes() for p in export.write_all(["book/page"], make)]
     second = [p.read_bytes() for p in export.write_all(["book/page"], make)]
     assert first == second and first[0] == first[1]
+
+
+def test_exec_table_words_replace_emoji_only_in_the_execution_table():
+    # tools/exec_table.py, tested here with the table myst-nb itself builds
+    from docutils import nodes
+    from docutils.utils import new_document
+    from myst_nb.ext.execution_tables import make_stat_table
+
+    spec = importlib.util.spec_from_file_location(
+        "exec_table", ROOT / "tools" / "exec_table.py"
+    )
+    exec_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exec_table)
+    run = {"mtime": 0, "method": "cache", "runtime": 1.5, "error": None}
+    metadata = {
+        "book/a": {"exec_data": {**run, "succeeded": True}},
+        "book/b": {"exec_data": {**run, "succeeded": False, "error": "boom"}},
+    }
+    document = new_document("page")
+    document += make_stat_table("book/how", metadata)
+    other = nodes.table()
+    other += nodes.tgroup(
+        "", nodes.tbody("", nodes.row("", nodes.entry("", nodes.paragraph(text="✅"))))
+    )
+    document += other
+    exec_table.words_for_emoji(None, document, "book/how")
+    statuses = [row.children[-1].astext() for row in document.findall(nodes.row)]
+    assert statuses == ["Status", "succeeded", "failed", "✅"]
