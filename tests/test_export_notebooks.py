@@ -25,8 +25,10 @@ INSTALL = (
 )
 
 
-def _ctx(tmp_path, glue=None):
-    return export.Context("book/page", tmp_path, glue or {})
+def _ctx(tmp_path, glue=None, notebooks=("book/intro", "book/next"), site_url=""):
+    return export.Context(
+        "book/page", tmp_path, glue or {}, frozenset(notebooks), site_url
+    )
 
 
 def _code(source, tags=(), outputs=(), **metadata):
@@ -164,6 +166,111 @@ def test_targets_references_and_page_links_become_plain_markdown(tmp_path):
     )
 
 
+def test_links_to_pages_without_a_notebook_become_text_or_site_links(tmp_path):
+    source = (
+        "The [API](api.md#cnnbook.show), {doc}`the API <api>`, "
+        "{doc}`/book/intro` and [**intro**](../book/intro.md)."
+    )
+    assert export.transform_markdown(source, _ctx(tmp_path)) == (
+        "The API, the API, [/book/intro](intro.ipynb) and [**intro**](intro.ipynb)."
+    )
+    ctx = _ctx(tmp_path, site_url="https://example.org/cnnbook")
+    assert export.transform_markdown(source, ctx) == (
+        "The [API](https://example.org/cnnbook/book/api.html#cnnbook.show), "
+        "[the API](https://example.org/cnnbook/book/api.html), "
+        "[/book/intro](intro.ipynb) and [**intro**](intro.ipynb)."
+    )
+
+
+def test_the_site_url_is_the_configured_baseurl(tmp_path):
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    assert export.site_url(tmp_path) == ""
+    (tmp_path / "_config.yml").write_text("html:\n  baseurl: https://x.org/b/\n")
+    assert export.site_url(tmp_path) == "https://x.org/b"
+
+
+def test_links_in_code_spans_are_left_alone(tmp_path):
+    source = "Write `[a](next.md)` or ``{doc}`next` ``; [b](next.md) is a link."
+    assert export.transform_markdown(source, _ctx(tmp_path)) == (
+        "Write `[a](next.md)` or ``{doc}`next` ``; [b](next.ipynb) is a link."
+    )
+
+
+def test_reference_text_splits_title_and_target():
+    assert export.reference_text("the intro <intro>") == ("the intro", "intro")
+    assert export.reference_text("fig-b") == ("fig-b", "fig-b")
+
+
+@pytest.mark.parametrize("content", ["other::key", "other::key:.2f"])
+def test_glue_from_another_page_fails_saying_so(tmp_path, content):
+    ctx = _ctx(tmp_path, {"key": "1", "other::key": "1", "other:": "1"})
+    with pytest.raises(export.ExportError, match=r"book/page: glue from another"):
+        export.transform_markdown(f"{{glue:text}}`{content}`", ctx)
+
+
+def test_an_unclosed_or_bad_yaml_options_block_fails_naming_the_page(tmp_path):
+    for body in ["---\nclass: dropdown\n\nText.", "---\n[a, b]\n---\nText."]:
+        with pytest.raises(export.ExportError, match=r"book/page: \{note\}"):
+            export.transform_markdown(f"```{{note}}\n{body}\n```", _ctx(tmp_path))
+
+
+def test_pyobject_include_of_an_unparsable_file_fails_naming_the_page(tmp_path):
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    with pytest.raises(export.ExportError, match=r"book/page: cannot parse bad\.py"):
+        export.transform_markdown(
+            "```{literalinclude} bad.py\n:pyobject: f\n```", _ctx(tmp_path)
+        )
+
+
+def test_main_reports_a_bad_page_without_a_traceback(tmp_path, monkeypatch, capsys):
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    cells = [
+        _code(INSTALL),
+        nbformat.v4.new_markdown_cell("```{literalinclude} bad.py\n:pyobject: f\n```"),
+    ]
+    monkeypatch.setattr(export, "ROOT", tmp_path)
+    monkeypatch.setattr(export, "OUT_DIRS", (tmp_path / "out",))
+    monkeypatch.setattr(export, "notebook_pages", lambda: ["page"])
+    monkeypatch.setattr(export, "site_url", lambda: "", raising=False)
+    monkeypatch.setattr(export, "load_glue", lambda page: {})
+    monkeypatch.setattr(
+        export, "executed_page", lambda page: nbformat.v4.new_notebook(cells=cells)
+    )
+    assert export.main() == 1
+    assert "page: cannot parse bad.py" in capsys.readouterr().err
+
+
+def test_stale_notebooks_go_and_a_failing_page_writes_nothing(tmp_path, monkeypatch):
+    own, sources = tmp_path / "notebooks", tmp_path / "sources"
+    monkeypatch.setattr(export, "OUT_DIRS", (own, sources))
+    for folder in (own, sources):
+        (folder / "book").mkdir(parents=True)
+        (folder / "book" / "renamed.ipynb").write_text("old")
+        (folder / "book" / "page.ipynb").write_text("old")
+    (sources / "book" / "api.md").write_text("kept")
+    (own / "README").write_text("kept")
+
+    def make(page):
+        if page == "book/broken":
+            raise export.ExportError(f"{page}: broken")
+        return export.export_notebook(
+            nbformat.v4.new_notebook(cells=[_code(INSTALL)]), _ctx(tmp_path)
+        )
+
+    with pytest.raises(export.ExportError):
+        export.write_all(["book/page", "book/broken"], make)
+    assert (own / "book" / "page.ipynb").read_text() == "old"  # nothing written
+    export.write_all(["book/page"], make)
+    assert sorted(p.name for p in (own / "book").iterdir()) == ["page.ipynb"]
+    assert (own / "README").read_text() == "kept"
+    assert sorted(p.name for p in (sources / "book").iterdir()) == [
+        "api.md",
+        "page.ipynb",
+        "renamed.ipynb",
+    ]
+    assert (sources / "book" / "page.ipynb").read_text() != "old"
+
+
 @pytest.mark.parametrize(
     "source",
     ["```{eval-rst}\n.. x::\n```", "{abbr}`CNN`", ":::\nbare colon fence\n:::"],
@@ -246,3 +353,31 @@ def test_two_exports_are_identical(tmp_path, monkeypatch):
     first = [p.read_bytes() for p in export.write_all(["book/page"], make)]
     second = [p.read_bytes() for p in export.write_all(["book/page"], make)]
     assert first == second and first[0] == first[1]
+
+
+def test_exec_table_words_replace_emoji_only_in_the_execution_table():
+    # tools/exec_table.py, tested here with the table myst-nb itself builds
+    from docutils import nodes
+    from docutils.utils import new_document
+    from myst_nb.ext.execution_tables import make_stat_table
+
+    spec = importlib.util.spec_from_file_location(
+        "exec_table", ROOT / "tools" / "exec_table.py"
+    )
+    exec_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exec_table)
+    run = {"mtime": 0, "method": "cache", "runtime": 1.5, "error": None}
+    metadata = {
+        "book/a": {"exec_data": {**run, "succeeded": True}},
+        "book/b": {"exec_data": {**run, "succeeded": False, "error": "boom"}},
+    }
+    document = new_document("page")
+    document += make_stat_table("book/how", metadata)
+    other = nodes.table()
+    other += nodes.tgroup(
+        "", nodes.tbody("", nodes.row("", nodes.entry("", nodes.paragraph(text="✅"))))
+    )
+    document += other
+    exec_table.words_for_emoji(None, document, "book/how")
+    statuses = [row.children[-1].astext() for row in document.findall(nodes.row)]
+    assert statuses == ["Status", "succeeded", "failed", "✅"]

@@ -11,11 +11,22 @@ cache, and writes it to ``_build/notebooks/book/<page>.ipynb`` and over the down
 - glue values are pasted into the markdown as text, formatted as the site formats them;
 - ``literalinclude`` becomes a fenced code block holding the included source;
 - admonitions and dropdowns become block quotes with a bold title;
-- cross-page links point at the other notebooks; ``(label)=`` targets are dropped;
+- links to other pages (markdown links to ``<page>.md`` and ``{doc}`` roles, outside
+  code spans) point at the other notebook when that page is exported too; a page with
+  no code cell (the API reference) has no notebook, so its link goes to the published
+  page, ``<html.baseurl>/<page>.html``, when ``_config.yml`` sets ``html: baseurl:``,
+  and is otherwise reduced to its link text. A relative ``<page>.html`` link would
+  be broken: a notebook opened in Colab, Binder or from a download has no site next
+  to it. (No ``baseurl`` is configured at present, so such links are plain text.)
+  ``(label)=`` targets are dropped;
 - cells tagged ``remove-cell`` are dropped (the glue cells), except the first code cell,
   which installs cnnbook when it is missing; ``remove-output`` cells lose their outputs;
 - figure captions follow their figure as a markdown line;
 - outputs come from the execution cache, without the glue records.
+
+All notebooks are built in memory before any is written; then the export's folder
+(``_build/notebooks/<folder>`` of the pages) is emptied, so a removed or renamed page
+leaves no stale notebook there, and every notebook is written.
 
 Anything it cannot translate (an unknown directive or role, a glue key with no value)
 stops it with an error that names the page. The JSON is written with sorted keys and
@@ -27,7 +38,9 @@ from __future__ import annotations
 
 import ast
 import json
+import posixpath
 import re
+import shutil
 import sys
 from ast import literal_eval
 from collections.abc import Callable, Iterator, Mapping
@@ -66,11 +79,11 @@ OPTION = re.compile(r"^:(?P<key>[\w-]+):\s*(?P<value>.*)$")
 TARGET = re.compile(r"^\([\w.:-]+\)=\s*$")
 INLINE = re.compile(
     r"\{(?P<role>[a-zA-Z][\w:.-]*)\}`(?P<content>[^`]*)`"  # a role
-    r"|(?P<ticks>`+).+?(?P=ticks)",  # a code span: left alone
+    r"|(?P<ticks>`+).+?(?P=ticks)"  # a code span: left alone
+    # a link to another page (not an image, not a URL with a scheme)
+    r"|(?<!!)\[(?P<text>[^\[\]]*)\]"
+    r"\((?P<target>(?![a-z][a-z+.-]*:)[^)\s#]+)\.md(?P<anchor>#[^)\s]*)?\)",
     re.DOTALL,
-)
-MD_LINK = re.compile(
-    r"\]\((?P<target>(?![a-z][a-z+.-]*:)[^)\s#]+)\.md(?P<anchor>#[^)]*)?\)"
 )
 TITLED = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$|~])")
@@ -87,6 +100,8 @@ class Context:
     page: str  # e.g. "book/output-size"
     source_dir: Path  # the folder of the page's .md, for relative includes
     glue: Mapping[str, str] = field(default_factory=dict)  # key -> text/plain
+    notebooks: frozenset[str] = frozenset()  # the exported pages, e.g. "book/intro"
+    site_url: str = ""  # the published book's base URL ("" when none is configured)
 
 
 # ---------------------------------------------------------------- table of contents
@@ -105,6 +120,13 @@ def notebook_pages(root: Path = ROOT) -> list[str]:
         for page in pages
         if "```{code-cell}" in (root / f"{page}.md").read_text(encoding="utf-8")
     ]
+
+
+def site_url(root: Path = ROOT) -> str:
+    """The book's published URL, ``html: baseurl:`` in ``_config.yml`` (or ``""``)."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    html = (config or {}).get("html") or {}
+    return str(html.get("baseurl") or "").rstrip("/")
 
 
 # ---------------------------------------------------------------- inline markup
@@ -140,9 +162,11 @@ def format_glue(text: str, spec: str) -> str:
 
 def glue_text(content: str, ctx: Context) -> str:
     """The text a ``{glue:text}`key:spec``` role shows, escaped for markdown."""
+    if "::" in content:
+        raise ExportError(
+            f"{ctx.page}: glue from another page is not supported: {content}"
+        )
     key, spec = content.rsplit(":", 1) if ":" in content else (content, "s")
-    if "::" in key:
-        raise ExportError(f"{ctx.page}: glue from another page is not supported: {key}")
     if key not in ctx.glue:
         raise ExportError(f"{ctx.page}: no glued value for key {key!r}")
     try:
@@ -154,12 +178,26 @@ def glue_text(content: str, ctx: Context) -> str:
     return escape_markdown(text)
 
 
-def reference_text(content: str, ctx: Context, *, link: bool) -> str:
-    """``{ref}``/``{numref}``/``{doc}`` content as plain text (or a notebook link)."""
+def reference_text(content: str) -> tuple[str, str]:
+    """The text and target of ``{ref}``/``{numref}``/``{doc}`` content."""
     match = TITLED.match(content)
-    text, target = (match["text"], match["target"]) if match else (content, content)
-    if link:
-        return f"[{text}]({target.removesuffix('.md')}.ipynb)"
+    return (match["text"], match["target"]) if match else (content, content)
+
+
+def page_link(text: str, target: str, anchor: str, ctx: Context) -> str:
+    """A link to another page as the notebook can follow it (see the module docstring).
+
+    ``target`` is the page's name without ``.md``, relative to the linking page's
+    folder, or to the book's root when it starts with ``/``.
+    """
+    folder = posixpath.dirname(ctx.page)
+    page = posixpath.normpath(
+        target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+    )
+    if page in ctx.notebooks:
+        return f"[{text}]({posixpath.relpath(page, folder or '.')}.ipynb{anchor})"
+    if ctx.site_url:
+        return f"[{text}]({ctx.site_url}/{page}.html{anchor})"
     return text
 
 
@@ -168,27 +206,27 @@ def replace_role(role: str, content: str, ctx: Context) -> str:
     if role in ("glue", "glue:", "glue:any", "glue:text"):
         return glue_text(content, ctx)
     if role in ("ref", "numref"):
-        return reference_text(content, ctx, link=False)
+        return reference_text(content)[0]
     if role == "doc":
-        return reference_text(content, ctx, link=True)
+        text, target = reference_text(content)
+        return page_link(text, target.removesuffix(".md"), "", ctx)
     if role == "math":
         return f"${content}$"
     raise ExportError(f"{ctx.page}: no plain-markdown form for the role {{{role}}}")
 
 
 def transform_inline(text: str, ctx: Context) -> str:
-    """Replace the roles in ``text`` (not in code spans); point .md links to .ipynb."""
+    """Replace the roles and the links to pages in ``text``, not in code spans."""
 
     def replace(match: re.Match[str]) -> str:
-        if match["role"] is None:
-            return match[0]
-        return replace_role(match["role"], match["content"], ctx)
+        if match["role"] is not None:
+            return replace_role(match["role"], match["content"], ctx)
+        if match["target"] is not None:
+            text = transform_inline(match["text"], ctx)
+            return page_link(text, match["target"], match["anchor"] or "", ctx)
+        return match[0]  # a code span
 
-    text = INLINE.sub(replace, text)
-    return MD_LINK.sub(
-        lambda m: f"]({m['target']}.ipynb{m['anchor'] or ''})",
-        text,
-    )
+    return INLINE.sub(replace, text)
 
 
 # ---------------------------------------------------------------- literalinclude
@@ -241,11 +279,15 @@ def literal_include(argument: str, options: Mapping[str, str], ctx: Context) -> 
     path = (ctx.source_dir / argument).resolve()
     try:
         code = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ExportError(f"{ctx.page}: cannot include {argument}: {exc}") from exc
     if "pyobject" in options:
         try:
             code = python_object_source(code, options["pyobject"])
+        except SyntaxError as exc:
+            raise ExportError(
+                f"{ctx.page}: cannot parse {argument} for :pyobject:: {exc}"
+            ) from exc
         except ValueError as exc:
             raise ExportError(f"{ctx.page}: {argument}: {exc}") from exc
     fence = "`" * max(3, 1 + max((len(t) for t in re.findall("`+", code)), default=0))
@@ -256,10 +298,21 @@ def literal_include(argument: str, options: Mapping[str, str], ctx: Context) -> 
 
 
 def split_options(body: list[str]) -> tuple[dict[str, str], list[str]]:
-    """A directive's ``:key: value`` (or ``---`` YAML) options, and the rest of it."""
+    """A directive's ``:key: value`` (or ``---`` YAML) options, and the rest of it.
+
+    Raises ValueError for a ``---`` block that is not closed or not a YAML mapping.
+    """
     if body and body[0].strip() == "---":
-        end = body.index("---", 1)
-        options = yaml.safe_load("\n".join(body[1:end])) or {}
+        ends = [i for i, line in enumerate(body) if i > 0 and line.strip() == "---"]
+        if not ends:
+            raise ValueError("the '---' options block is not closed")
+        end = ends[0]
+        try:
+            options = yaml.safe_load("\n".join(body[1:end])) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"the '---' options are not valid YAML: {exc}") from exc
+        if not isinstance(options, dict):
+            raise ValueError("the '---' options are not a YAML mapping")
         return {k: str(v) for k, v in options.items()}, body[end + 1 :]
     options = {}
     index = 0
@@ -277,7 +330,10 @@ def quote(title: str, body: str) -> str:
 
 def render_directive(name: str, argument: str, body: list[str], ctx: Context) -> str:
     """The plain markdown for one MyST directive."""
-    options, content = split_options(body)
+    try:
+        options, content = split_options(body)
+    except ValueError as exc:
+        raise ExportError(f"{ctx.page}: {{{name}}} directive: {exc}") from exc
     if name == "literalinclude":
         return literal_include(argument, options, ctx)
     if name in ADMONITIONS or name == "admonition":
@@ -506,10 +562,24 @@ def export_notebook(executed: NotebookNode, ctx: Context) -> NotebookNode:
 
 
 def write_all(pages: list[str], make: Callable[[str], NotebookNode]) -> list[Path]:
-    """Write ``make(page)`` for every page into each output folder; return the paths."""
+    """Write ``make(page)`` for every page into each output folder; return the paths.
+
+    Every notebook is made before anything is written, so a page that fails leaves
+    the previous export as it was. The first output folder is the export's own: the
+    folders that hold the pages there (``_build/notebooks/book``) are emptied first,
+    so the notebook of a removed or renamed page does not stay behind. In the others
+    (Sphinx's ``_sources``) only the pages' own files are replaced.
+    """
+    texts = {page: nbformat.writes(make(page)) + "\n" for page in pages}
+    own = OUT_DIRS[0]
+    for folder in sorted({(own / page).parent for page in pages}):
+        if folder.resolve() == own.resolve() or own.resolve() not in (
+            folder.resolve().parents
+        ):
+            raise ExportError(f"refusing to empty {folder}: not a folder of {own}")
+        shutil.rmtree(folder, ignore_errors=True)
     written = []
-    for page in pages:
-        text = nbformat.writes(make(page)) + "\n"
+    for page, text in texts.items():
         for folder in OUT_DIRS:
             target = folder / f"{page}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -521,12 +591,17 @@ def write_all(pages: list[str], make: Callable[[str], NotebookNode]) -> list[Pat
 def main() -> int:
     """Export every notebook page of the toc."""
 
+    pages = notebook_pages()
+    url = site_url()
+
     def make(page: str) -> NotebookNode:
-        ctx = Context(page, (ROOT / page).parent, load_glue(page))
+        ctx = Context(
+            page, (ROOT / page).parent, load_glue(page), frozenset(pages), url
+        )
         return export_notebook(executed_page(page), ctx)
 
     try:
-        written = write_all(notebook_pages(), make)
+        written = write_all(pages, make)
     except ExportError as exc:
         print(f"export_notebooks: {exc}", file=sys.stderr)
         return 1

@@ -115,6 +115,7 @@ def rewrite_launch_buttons(
 
 
 def setup(app: Sphinx) -> dict[str, bool]:
+    """Register the launch-button rewrite, after the theme has built the buttons."""
     # The theme builds the buttons at priority 501; rewrite them after.
     app.connect("html-page-context", rewrite_launch_buttons, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
