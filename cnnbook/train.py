@@ -79,9 +79,9 @@ def train(
     the same history. After each epoch the model is scored on ``val_loader``, a
     validation set held out from the training data. With ``keep_best=True`` the model
     ends with the weights of :attr:`History.best_epoch` (lowest validation loss; a
-    NaN loss never counts) rather than those of the last epoch. ``progress`` shows a tqdm bar per epoch; by
-    default only when stderr is a terminal, so notebooks and built pages stay quiet
-    (pass ``progress=True`` in a notebook to see it).
+    NaN loss never counts) rather than those of the last epoch. ``progress`` shows a
+    tqdm bar per epoch; by default only when stderr is a terminal, so notebooks and
+    built pages stay quiet (pass ``progress=True`` in a notebook to see it).
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
