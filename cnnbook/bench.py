@@ -106,8 +106,14 @@ def time_interleaved(
             raise TypeError(f"fns[{i}] must be callable, got {type(fn).__name__}")
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
-    if not (isinstance(min_run_time, (int, float)) and min_run_time > 0):
-        raise ValueError(f"min_run_time must be positive, got {min_run_time!r}")
+    if (
+        isinstance(min_run_time, bool)
+        or not isinstance(min_run_time, (int, float))
+        or not (math.isfinite(min_run_time) and min_run_time > 0)
+    ):
+        raise ValueError(
+            f"min_run_time must be positive and finite, got {min_run_time!r}"
+        )
     for fn in fns:
         for _ in range(warmup):
             fn()

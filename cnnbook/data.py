@@ -15,6 +15,7 @@ cached file changed behind our back is unpacked again.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -250,9 +251,16 @@ def _write_manifest(manifest: Path, records: dict[str, dict]) -> None:
 def _write_atomically(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` so that readers never see a half-written file."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-        tmp.write(data)
-    os.replace(tmp.name, target)
+    tmp = tempfile.NamedTemporaryFile(dir=target.parent, delete=False)
+    try:
+        with tmp:
+            tmp.write(data)
+        os.replace(tmp.name, target)
+    except BaseException:
+        # Leave no temporary file behind; the original error is the one to see.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp.name)
+        raise
 
 
 def _sha256(data: bytes) -> str:

@@ -110,6 +110,10 @@ def show_image(
     if isinstance(image, Image.Image):
         pixels = image.convert("RGB")
         width_px, height_px = pixels.size
+        if not (width_px and height_px):
+            raise ValueError(
+                f"show_image expects a non-empty image, got size {pixels.size}"
+            )
     elif isinstance(image, torch.Tensor):
         rgb = image.detach()
         if rgb.dim() == 4 and rgb.shape[0] == 1:
@@ -118,6 +122,10 @@ def show_image(
             raise ValueError(
                 "show_image expects a tensor of shape (3, H, W) or (1, 3, H, W), "
                 f"got {tuple(image.shape)}"
+            )
+        if rgb.numel() == 0:
+            raise ValueError(
+                f"show_image expects a non-empty image, got shape {tuple(image.shape)}"
             )
         rgb = rgb.float().cpu()
         low, high = rgb.min().item(), rgb.max().item()
@@ -188,7 +196,13 @@ def plot_feature_maps(
     elif isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
         raise ValueError(f"ncols must be a positive int, got {ncols!r}")
     if scale == "shared" and vlim is None:
-        vlim = (fmap.min().item(), fmap.max().item())
+        low, high = fmap.min().item(), fmap.max().item()
+        if low == high:
+            # A constant map (say, a channel that ReLU zeroed everywhere): centre it
+            # on a scale max(1, |low|) wide, so that it draws.
+            pad = 0.5 * max(1.0, abs(low))
+            low, high = low - pad, high + pad
+        vlim = (low, high)
     if vlim is not None and not vlim[0] < vlim[1]:
         raise ValueError(f"vlim must be (low, high) with low < high, got {vlim!r}")
 
@@ -307,6 +321,10 @@ def plot_rgb_filters(
     ):
         raise ValueError(
             f"weight must have shape (out_channels, 3, kH, kW), got {_shape_of(weight)}"
+        )
+    if weight.numel() == 0:
+        raise ValueError(
+            f"weight must hold at least one non-empty filter, got {_shape_of(weight)}"
         )
     if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
         raise ValueError(f"ncols must be a positive int, got {ncols!r}")

@@ -9,6 +9,7 @@ or :func:`predict`.
 from __future__ import annotations
 
 import copy
+import math
 import sys
 from dataclasses import dataclass, field
 
@@ -37,10 +38,26 @@ class History:
     @property
     def best_epoch(self) -> int:
         """The epoch (counted from 1) with the lowest validation loss; the first such
-        epoch on a tie. Raises ``ValueError`` for an empty history."""
+        epoch on a tie. A NaN loss never counts as the lowest. Raises ``ValueError``
+        for an empty history or one whose every validation loss is NaN."""
         if not self.val_loss:
             raise ValueError("the history is empty: no epoch has been validated")
-        return self.val_loss.index(min(self.val_loss)) + 1
+        best = None
+        for index, loss in enumerate(self.val_loss):
+            if _beats(loss, None if best is None else self.val_loss[best]):
+                best = index
+        if best is None:
+            raise ValueError("every validation loss is NaN: no epoch is the best")
+        return best + 1
+
+
+def _beats(loss: float, best: float | None) -> bool:
+    """Whether validation ``loss`` is a new best after ``best`` (None: no best yet).
+
+    The one rule of :attr:`History.best_epoch` and ``train(keep_best=True)``: lower
+    wins, the earlier epoch wins a tie, and NaN never wins.
+    """
+    return not math.isnan(loss) and (best is None or loss < best)
 
 
 def train(
@@ -61,10 +78,10 @@ def train(
     Seeds every generator with ``seed`` first, so the same model, data and seed give
     the same history. After each epoch the model is scored on ``val_loader``, a
     validation set held out from the training data. With ``keep_best=True`` the model
-    ends with the weights of :attr:`History.best_epoch` (lowest validation loss)
-    rather than those of the last epoch. ``progress`` shows a tqdm bar per epoch; by
-    default only when stderr is a terminal, so notebooks and built pages stay quiet
-    (pass ``progress=True`` in a notebook to see it).
+    ends with the weights of :attr:`History.best_epoch` (lowest validation loss; a
+    NaN loss never counts) rather than those of the last epoch. ``progress`` shows a
+    tqdm bar per epoch; by default only when stderr is a terminal, so notebooks and
+    built pages stay quiet (pass ``progress=True`` in a notebook to see it).
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
@@ -78,13 +95,15 @@ def train(
                 f"{name} must be a torch.utils.data.DataLoader, "
                 f"got {type(loader).__name__}"
             )
+    if next(model.parameters(), None) is None:
+        raise ValueError("model has no parameters to train")
     seed_everything(seed)
     device = _device_of(model, device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     show = sys.stderr.isatty() if progress is None else progress
     history = History()
-    best_loss, best_state = float("inf"), None
+    best_loss, best_state = None, None
     for epoch in range(epochs):
         model.train()
         total_loss, correct, seen = 0.0, 0, 0
@@ -105,14 +124,23 @@ def train(
             total_loss += loss.item() * len(labels)
             correct += (logits.argmax(dim=1) == labels).sum().item()
             seen += len(labels)
+        if not seen:
+            raise ValueError("train_loader yielded no batches")
         history.train_loss.append(total_loss / seen)
         history.train_accuracy.append(correct / seen)
-        val_loss, val_accuracy = evaluate(model, val_loader, device=device)
+        _, _, val_loss, val_accuracy = _predict(
+            model, val_loader, device, name="val_loader"
+        )
         history.val_loss.append(val_loss)
         history.val_accuracy.append(val_accuracy)
-        if keep_best and val_loss < best_loss:
+        if keep_best and _beats(val_loss, best_loss):
             best_loss, best_state = val_loss, copy.deepcopy(model.state_dict())
     if keep_best:
+        if best_state is None:
+            raise ValueError(
+                "keep_best=True, but every validation loss was NaN: "
+                "no epoch's weights are the best to keep"
+            )
         model.load_state_dict(best_state)
     return history
 
@@ -122,8 +150,7 @@ def evaluate(
 ) -> tuple[float, float]:
     """Return the mean cross-entropy loss and the accuracy of ``model`` on ``loader``
     (in evaluation mode, without gradients)."""
-    predictions, labels, loss = _predict(model, loader, device)
-    return loss, (predictions == labels).sum().item() / len(labels)
+    return _predict(model, loader, device)[2:]
 
 
 def predict(
@@ -138,13 +165,21 @@ def _device_of(model: nn.Module, device: torch.device | str | None) -> torch.dev
     """``device`` as a ``torch.device``, or the device of the model's parameters."""
     if device is not None:
         return torch.device(device)
-    return next(model.parameters()).device
+    parameter = next(model.parameters(), None)
+    if parameter is None:
+        raise ValueError("model has no parameters; pass device=...")
+    return parameter.device
 
 
 def _predict(
-    model: nn.Module, loader: DataLoader, device: torch.device | str | None
-) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """Predictions and labels for ``loader`` (CPU tensors), and the mean loss."""
+    model: nn.Module,
+    loader: DataLoader,
+    device: torch.device | str | None,
+    *,
+    name: str = "the loader",
+) -> tuple[torch.Tensor, torch.Tensor, float, float]:
+    """Predictions and labels for ``loader`` (CPU tensors), the mean loss and the
+    accuracy. ``name`` names the loader in the error for an empty one."""
     device = _device_of(model, device)
     model.eval()
     predictions, labels, total_loss = [], [], 0.0
@@ -157,6 +192,7 @@ def _predict(
             predictions.append(logits.argmax(dim=1).cpu())
             labels.append(targets.cpu())
     if not labels:
-        raise ValueError("the loader yielded no batches")
+        raise ValueError(f"{name} yielded no batches")
     predictions, labels = torch.cat(predictions), torch.cat(labels)
-    return predictions, labels, total_loss / len(labels)
+    accuracy = (predictions == labels).sum().item() / len(labels)
+    return predictions, labels, total_loss / len(labels), accuracy

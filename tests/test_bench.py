@@ -85,6 +85,16 @@ def test_time_call_measures_the_call_and_warms_up():
         ({"fn": 3}, TypeError, "fn must be callable"),
         ({"fn": print, "warmup": -1}, ValueError, "warmup must be an int >= 0"),
         ({"fn": print, "min_run_time": 0}, ValueError, "min_run_time must be positive"),
+        (
+            {"fn": print, "min_run_time": float("inf")},
+            ValueError,
+            "min_run_time must be positive and finite, got inf",
+        ),
+        (
+            {"fn": print, "min_run_time": True},
+            ValueError,
+            "min_run_time must be positive and finite, got True",
+        ),
     ],
 )
 def test_time_call_bad_input(kwargs, error, message):
@@ -170,6 +180,9 @@ def test_time_interleaved_median_ignores_one_slow_block(monkeypatch):
         ([print], {"warmup": 1.5}, ValueError, "warmup must be an int >= 0"),
         ([print], {"min_run_time": -1}, ValueError, "min_run_time must be positive"),
         ([print], {"min_run_time": "1"}, ValueError, "min_run_time must be positive"),
+        ([print], {"min_run_time": float("inf")}, ValueError, "and finite, got inf"),
+        ([print], {"min_run_time": float("nan")}, ValueError, "and finite, got nan"),
+        ([print], {"min_run_time": True}, ValueError, "and finite, got True"),
     ],
 )
 def test_time_interleaved_bad_input(fns, kwargs, error, message):

@@ -348,3 +348,18 @@ def test_class_names():
         and CLASS_NAMES[0] == "T-shirt/top"
         and CLASS_NAMES[9] == "Ankle boot"
     )
+
+
+def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    target = tmp_path / "cache" / "file"
+    with pytest.raises(TypeError):
+        cnnbook.data._write_atomically(target, "text, not bytes")
+    assert list(target.parent.iterdir()) == []
+
+    def refuse(source, destination):
+        raise PermissionError(f"cannot replace {destination}")
+
+    monkeypatch.setattr(cnnbook.data.os, "replace", refuse)
+    with pytest.raises(PermissionError, match="cannot replace"):
+        cnnbook.data._write_atomically(target, b"data")
+    assert list(target.parent.iterdir()) == []

@@ -1,5 +1,6 @@
 import io
 import math
+import re
 import types
 
 import matplotlib.pyplot as plt
@@ -82,6 +83,16 @@ def test_shared_scale_uses_the_overall_range_and_adds_a_colour_bar():
     maps[0, 0, 0] = -2.0
     fig = plot_feature_maps(maps, scale="shared")
     assert {ax.images[0].get_clim() for ax in _panels(fig)} == {(-2.0, 4.0)}
+    assert len(fig.axes) == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "clim"), [(0.0, (-0.5, 0.5)), (3.0, (1.5, 4.5)), (-0.25, (-0.75, 0.25))]
+)
+def test_shared_scale_of_a_constant_map_is_widened_around_it(value, clim):
+    # For example every channel zeroed by ReLU: the derived range would be empty.
+    fig = plot_feature_maps(torch.full((2, 3, 3), value), scale="shared")
+    assert {ax.images[0].get_clim() for ax in _panels(fig)} == {clim}
     assert len(fig.axes) == 3
 
 
@@ -202,6 +213,19 @@ def test_show_image_into_existing_axes():
 def test_show_image_rejects_wrong_shapes(shape):
     with pytest.raises(ValueError, match=r"shape \(3, H, W\) or \(1, 3, H, W\)"):
         show_image(torch.rand(shape))
+
+
+@pytest.mark.parametrize("shape", [(3, 0, 4), (1, 3, 4, 0)])
+def test_show_image_rejects_an_empty_tensor(shape):
+    with pytest.raises(
+        ValueError, match=re.escape(f"non-empty image, got shape {shape}")
+    ):
+        show_image(torch.rand(shape))
+
+
+def test_show_image_rejects_an_empty_pil_image():
+    with pytest.raises(ValueError, match=r"non-empty image, got size \(0, 4\)"):
+        show_image(Image.new("RGB", (0, 4)))
 
 
 def test_show_image_rejects_normalised_values():
@@ -385,6 +409,8 @@ def test_rgb_filters_constant_filter_does_not_divide_by_zero():
         (torch.zeros(4, 1, 3, 3), {}, r"shape \(out_channels, 3, kH, kW\)"),
         (np.zeros((4, 3, 3, 3)), {}, "got ndarray"),
         (torch.zeros(4, 3, 3, 3), {"ncols": 0}, "ncols must be a positive int"),
+        (torch.zeros(0, 3, 3, 3), {}, r"non-empty filter, got shape \(0, 3, 3, 3\)"),
+        (torch.zeros(2, 3, 0, 3), {}, r"non-empty filter, got shape \(2, 3, 0, 3\)"),
     ],
 )
 def test_rgb_filters_reject_bad_input(weight, kwargs, message):

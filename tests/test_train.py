@@ -154,3 +154,95 @@ def test_evaluate_needs_data():
     )
     with pytest.raises(ValueError, match="no batches"):
         evaluate(LeNet(), empty)
+
+
+def _empty_loader():
+    return DataLoader(
+        TensorDataset(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
+    )
+
+
+def test_train_needs_training_data():
+    _, val_loader = _loaders(n=16)
+    with pytest.raises(ValueError, match="train_loader yielded no batches"):
+        train(LeNet(num_classes=2), _empty_loader(), val_loader, epochs=1)
+
+
+def test_train_needs_validation_data():
+    train_loader, _ = _loaders(n=16)
+    with pytest.raises(ValueError, match="val_loader yielded no batches"):
+        train(LeNet(num_classes=2), train_loader, _empty_loader(), epochs=1)
+
+
+def test_a_model_without_parameters_needs_a_device():
+    # nn.Flatten() turns each image into 784 logits: a model with nothing to learn.
+    _, val_loader = _loaders(n=16)
+    model = nn.Flatten()
+    for run in (evaluate, predict):
+        with pytest.raises(ValueError, match="model has no parameters; pass device="):
+            run(model, val_loader)
+    loss, accuracy = evaluate(model, val_loader, device="cpu")
+    assert loss > 0 and 0 <= accuracy <= 1
+    assert predict(model, val_loader, device="cpu").shape == (8,)
+
+
+def test_train_rejects_a_model_without_parameters():
+    train_loader, val_loader = _loaders(n=16)
+    with pytest.raises(ValueError, match="model has no parameters to train"):
+        train(nn.Flatten(), train_loader, val_loader, epochs=1, device="cpu")
+
+
+def test_best_epoch_skips_nan_losses():
+    nan = float("nan")
+    assert History(val_loss=[nan, 0.5, 0.4]).best_epoch == 3
+    assert History(val_loss=[0.5, nan, 0.7]).best_epoch == 1
+    assert History(val_loss=[float("inf"), nan]).best_epoch == 1
+    with pytest.raises(ValueError, match="every validation loss is NaN"):
+        History(val_loss=[nan, nan]).best_epoch  # noqa: B018
+
+
+class _NaNFirst(nn.Module):
+    """LeNet whose logits are NaN in the first ``bad_epochs`` validation passes."""
+
+    def __init__(self, bad_epochs):
+        super().__init__()
+        self.net, self.bad_epochs, self.passes = LeNet(num_classes=2), bad_epochs, 0
+
+    def train(self, mode=True):
+        if not mode:  # evaluate() switches to evaluation mode once per pass
+            self.passes += 1
+        return super().train(mode)
+
+    def forward(self, images):
+        logits = self.net(images)
+        if not self.training and self.passes <= self.bad_epochs:
+            logits = logits * float("nan")
+        return logits
+
+
+def test_keep_best_never_keeps_a_nan_epoch():
+    train_loader, val_loader = _loaders(flip_val=True)
+    torch.manual_seed(0)
+    model = _NaNFirst(bad_epochs=1)
+    history = train(model, train_loader, val_loader, epochs=3, lr=3e-3, keep_best=True)
+    assert torch.isnan(torch.tensor(history.val_loss[0]))
+    assert history.best_epoch == 2 + (history.val_loss[2] < history.val_loss[1])
+    model.bad_epochs = 0
+    best = history.best_epoch - 1
+    assert evaluate(model, val_loader) == (
+        history.val_loss[best],
+        history.val_accuracy[best],
+    )
+
+
+def test_keep_best_names_an_all_nan_validation():
+    train_loader, val_loader = _loaders(n=16)
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match="every validation loss was NaN"):
+        train(
+            _NaNFirst(bad_epochs=2),
+            train_loader,
+            val_loader,
+            epochs=2,
+            keep_best=True,
+        )
