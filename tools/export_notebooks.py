@@ -40,7 +40,6 @@ import ast
 import json
 import posixpath
 import re
-import shutil
 import sys
 from ast import literal_eval
 from collections.abc import Callable, Iterator, Mapping
@@ -566,18 +565,21 @@ def write_all(pages: list[str], make: Callable[[str], NotebookNode]) -> list[Pat
 
     Every notebook is made before anything is written, so a page that fails leaves
     the previous export as it was. The first output folder is the export's own: the
-    folders that hold the pages there (``_build/notebooks/book``) are emptied first,
-    so the notebook of a removed or renamed page does not stay behind. In the others
+    notebooks in the folders that hold the pages there (``_build/notebooks/book``)
+    are deleted first, so the notebook of a removed or renamed page does not stay
+    behind. In the others
     (Sphinx's ``_sources``) only the pages' own files are replaced.
     """
     texts = {page: nbformat.writes(make(page)) + "\n" for page in pages}
     own = OUT_DIRS[0]
     for folder in sorted({(own / page).parent for page in pages}):
-        if folder.resolve() == own.resolve() or own.resolve() not in (
+        inside = folder.resolve() == own.resolve() or own.resolve() in (
             folder.resolve().parents
-        ):
-            raise ExportError(f"refusing to empty {folder}: not a folder of {own}")
-        shutil.rmtree(folder, ignore_errors=True)
+        )
+        if not inside:
+            raise ExportError(f"refusing to clear {folder}: it is not in {own}")
+        for stale in folder.glob("*.ipynb"):
+            stale.unlink()
     written = []
     for page, text in texts.items():
         for folder in OUT_DIRS:
