@@ -138,9 +138,10 @@ def test_changing_a_helper_re_executes_and_a_no_op_build_executes_nothing(tmp_pa
     shutil.copytree(
         ROOT / "cnnbook", repo / "cnnbook", ignore=shutil.ignore_patterns("__pycache__")
     )
-    shutil.copytree(
-        ROOT / "tools", repo / "tools", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for folder in ("tools", "checks"):  # checks/book_toc.py: the toc reader
+        shutil.copytree(
+            ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     for name in ("Makefile", "requirements.txt", "pyproject.toml", "_config.yml"):
         shutil.copy2(ROOT / name, repo / name)
     (repo / ".venv").symlink_to(ROOT / ".venv")

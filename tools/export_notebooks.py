@@ -51,8 +51,11 @@ import yaml
 from nbformat import NotebookNode
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "checks"), str(ROOT / "tools")]
+from book_toc import notebook_pages  # noqa: E402 (needs the path above)
+from preexecute import CACHE, read  # noqa: E402
+
 BUILD = ROOT / "_build"
-CACHE = BUILD / ".jupyter_cache"
 EXECUTED = BUILD / "jupyter_execute"
 OUT_DIRS = (BUILD / "notebooks", BUILD / "html" / "_sources")
 
@@ -103,22 +106,7 @@ class Context:
     site_url: str = ""  # the published book's base URL ("" when none is configured)
 
 
-# ---------------------------------------------------------------- table of contents
-
-
-def notebook_pages(root: Path = ROOT) -> list[str]:
-    """The toc's pages that have code cells, in toc order (as checks/book_toc.py)."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    parts = toc.get("parts", [{"chapters": toc.get("chapters", [])}])
-    pages = [toc["root"]] + [
-        entry["file"] for part in parts for entry in part["chapters"]
-    ]
-    pages = [page.removesuffix(".md") for page in pages]
-    return [
-        page
-        for page in pages
-        if "```{code-cell}" in (root / f"{page}.md").read_text(encoding="utf-8")
-    ]
+# ---------------------------------------------------------------- configuration
 
 
 def site_url(root: Path = ROOT) -> str:
@@ -532,12 +520,8 @@ def load_glue(page: str, executed: Path = EXECUTED) -> dict[str, str]:
 def executed_page(page: str, root: Path = ROOT, cache: Path = CACHE) -> NotebookNode:
     """The page read as myst-nb reads it, with the outputs of its cached execution."""
     from jupyter_cache import get_cache
-    from myst_nb.core.read import read_myst_markdown_notebook
 
-    path = root / f"{page}.md"
-    notebook = read_myst_markdown_notebook(
-        path.read_text(encoding="utf-8"), path=str(path)
-    )
+    notebook = read(root / f"{page}.md")
     try:
         _, merged = get_cache(str(cache)).merge_match_into_notebook(notebook)
     except KeyError as exc:
