@@ -36,18 +36,8 @@ def conv_output_size(
         "padding": padding,
         "dilation": dilation,
     }
-    pairs = _as_pairs(args)
     out = []
-    for dim in range(2):
-        n, k, s, p, d = (pairs[name][dim] for name in args)
-        _check_range(
-            size=n,
-            kernel_size=k,
-            stride=s,
-            padding=p,
-            dilation=d,
-            where=_where(args, dim),
-        )
+    for dim, (n, k, s, p, d) in enumerate(_checked_dims(args)):
         span = d * (k - 1) + 1  # how many input pixels the (dilated) kernel covers
         _check_fits(n, k, p, d, span, _dimension(args, dim))
         out.append((n + 2 * p - span) // s + 1)
@@ -79,18 +69,8 @@ def pool_output_size(
         "padding": padding,
         "dilation": dilation,
     }
-    pairs = _as_pairs(args)
     out = []
-    for dim in range(2):
-        n, k, s, p, d = (pairs[name][dim] for name in args)
-        _check_range(
-            size=n,
-            kernel_size=k,
-            stride=s,
-            padding=p,
-            dilation=d,
-            where=_where(args, dim),
-        )
+    for dim, (n, k, s, p, d) in enumerate(_checked_dims(args)):
         if 2 * p > k:
             raise ValueError(
                 f"padding={p} is more than half of kernel_size={k}{_where(args, dim)}"
@@ -103,6 +83,24 @@ def pool_output_size(
             steps -= 1  # the last window would start in the padding
         out.append(steps + 1)
     return _result(out, args)
+
+
+def _checked_dims(args: dict[str, IntOrPair]) -> list[tuple[int, ...]]:
+    """Per dimension (height, width): the values of ``args`` in order, range-checked."""
+    pairs = _as_pairs(args)
+    dims = []
+    for dim in range(2):
+        n, k, s, p, d = (pairs[name][dim] for name in args)
+        _check_range(
+            size=n,
+            kernel_size=k,
+            stride=s,
+            padding=p,
+            dilation=d,
+            where=_where(args, dim),
+        )
+        dims.append((n, k, s, p, d))
+    return dims
 
 
 def receptive_fields(
