@@ -1,0 +1,97 @@
+"""Argument checks shared by cnnbook's public functions.
+
+One rule throughout: an argument of the wrong type raises ``TypeError``, a value of the
+right type that is out of range raises ``ValueError``. Each message names the argument,
+says what it must be, and shows what it got.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def describe(value: object) -> str:
+    """A short description of ``value`` for an error message: a tensor's shape, or
+    the type's name for anything else."""
+    if isinstance(value, torch.Tensor):
+        return f"shape {tuple(value.shape)}"
+    return type(value).__name__
+
+
+def is_int(value: object) -> bool:
+    """Whether ``value`` is an int (``True`` and ``False`` are not)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_real(value: object) -> bool:
+    """Whether ``value`` is an int or a float (``True`` and ``False`` are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def positive_int(name: str, value: object) -> int:
+    """``value`` if it is an int of at least 1; ``TypeError`` or ``ValueError`` if not."""
+    return int_at_least(name, value, 1)
+
+
+def int_at_least(name: str, value: object, minimum: int) -> int:
+    """``value`` if it is an int of at least ``minimum``; raise otherwise.
+
+    Raises ``TypeError`` for a value that is not an int and ``ValueError`` for one that
+    is too small. The rule in the message reads "a positive int" for a minimum of 1
+    and "a non-negative int" for 0.
+    """
+    rule = {0: "a non-negative int", 1: "a positive int"}.get(
+        minimum, f"an int of at least {minimum}"
+    )
+    if not is_int(value):
+        raise TypeError(f"{name} must be {rule}, got {value!r}")
+    assert isinstance(value, int)
+    if value < minimum:
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return value
+
+
+def int_pair(name: str, value: object) -> tuple[int, int]:
+    """``value`` as an ``(h, w)`` pair: an int ``n`` becomes ``(n, n)``.
+
+    Raises ``TypeError`` for a value that is neither an int nor a tuple of ints, and
+    ``ValueError`` for a tuple that does not hold exactly two. Ranges are not checked.
+    """
+    pair = (value, value) if is_int(value) else value
+    rule = f"{name} must be an int or an (h, w) pair of ints, got {value!r}"
+    if not isinstance(pair, tuple) or not all(is_int(v) for v in pair):
+        raise TypeError(rule)
+    if len(pair) != 2:
+        raise ValueError(rule)
+    return pair[0], pair[1]
+
+
+def flag(name: str, value: object) -> bool:
+    """``value`` if it is ``True`` or ``False``; ``TypeError`` if not."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def tensor(name: str, value: object) -> torch.Tensor:
+    """``value`` if it is a ``torch.Tensor``; ``TypeError`` naming its type if not."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    return value
+
+
+def finite_positive(name: str, value: object) -> float:
+    """``value`` as a float if it is a finite real number above 0; raise otherwise.
+
+    Raises ``TypeError`` for a value that is not an int or a float and ``ValueError``
+    for one that is zero, negative, infinite or NaN.
+    """
+    rule = f"{name} must be a finite number above 0, got {value!r}"
+    if not is_real(value):
+        raise TypeError(rule)
+    assert isinstance(value, (int, float))
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(rule)
+    return float(value)
