@@ -31,7 +31,7 @@ def is_real(value: object) -> bool:
 
 
 def positive_int(name: str, value: object) -> int:
-    """``value`` if it is an int of at least 1; ``TypeError`` or ``ValueError`` if not."""
+    """``value`` if it is an int of at least 1; raise as :func:`int_at_least` does."""
     return int_at_least(name, value, 1)
 
 
