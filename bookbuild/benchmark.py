@@ -1,8 +1,8 @@
 """Build-time benchmark: how long a build takes, and how much a rebuild re-executes.
 
-Run with `make bench`. It works in a scratch copy of the repository (the tracked files,
-with the real .venv linked in), so the checkout and its _build stay untouched, and
-measures:
+Run with `make bench` (``python -m bookbuild.benchmark``). It works in a scratch copy of
+the repository (the tracked files, with the real .venv linked in), so the checkout and
+its _build stay untouched, and measures:
 
 1. a cold build (no _build);
 2. a no-op rebuild;
@@ -28,9 +28,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "checks"))
-from book_toc import notebook_pages, visible_code  # noqa: E402 (needs the path above)
+from bookbuild.config import notebook_pages
+from bookbuild.pages import visible_code
+from bookbuild.paths import ROOT
 
 CHAPTER = "book/output-size.md"  # the chapter edited in cases 3 and 4
 PROSE_EDIT = (
@@ -183,7 +183,7 @@ def main() -> None:
     lines = [
         "# Build benchmark",
         "",
-        "Measured by `make bench` (`benchmarks/build.py`) "
+        "Measured by `make bench` (`bookbuild/benchmark.py`) "
         f"on {date.today().isoformat()}.",
         "",
         f"Machine: {machine()}.",
@@ -199,7 +199,7 @@ def main() -> None:
         f"Cold build / floor = {cold:.1f} s / {base:.1f} s = **{ratio:.2f}** "
         f"(target ≤ 1.3: {'met' if ratio <= 1.3 else 'missed'}).",
         "",
-        f"Of the cold build, {cold_pre:.1f} s went to `tools/preexecute.py` "
+        f"Of the cold build, {cold_pre:.1f} s went to `bookbuild/preexecute.py` "
         f"running the pages in parallel ({os.cpu_count()} at a time); "
         f"the other {cold - cold_pre:.1f} s to Jupyter Book and Sphinx, "
         "which read, render and write the site "

@@ -1,36 +1,56 @@
-"""Keep the execution cache honest: clear it when cnnbook or the requirements change.
+"""The execution cache: what it holds, when it is cleared, and how the build fills it.
 
-myst-nb's cache keys each page on its code cells only, yet a page's outputs also depend
-on the ``cnnbook`` package and on the installed toolchain. ``make book`` runs this
-script first. It hashes ``cnnbook/``, ``requirements.txt``, ``requirements.lock`` and
-``pyproject.toml``, and compares the hash with the one stored inside the cache folder.
-When they differ (or the cache has no hash yet), it deletes the cache and Sphinx's saved
-doctrees, so that every page is read and executed again, and stores the new hash. When
-they match, it does nothing and the build stays a no-op.
+This is the one place that tells the story; the Makefile, the README and the workflows
+point here.
 
-The hash lives inside ``_build/.jupyter_cache`` so that a CI cache of that folder
-carries it.
+1. **What it is.** ``_config.yml`` sets ``execute_notebooks: cache``: myst-nb stores
+   each page's executed outputs in ``_build/.jupyter_cache`` (a jupyter-cache folder),
+   keyed on the page's code cells and kernel, and re-executes a page only when those
+   change. Editing prose re-executes nothing.
+2. **What myst-nb misses.** A page's outputs also depend on the ``cnnbook`` package and
+   on the installed toolchain, which are not in that key. So ``make book`` (and
+   ``make serve``) first run :func:`refresh`: it takes the :func:`fingerprint` of
+   :data:`INPUTS` (``cnnbook/``, the requirements and ``pyproject.toml``) and compares
+   it with the ``inputs`` entry of the cache's stamp file. When they differ, or there
+   is no stamp, it deletes the cache and Sphinx's doctrees, so every page runs again.
+3. **Filling it in parallel.** Jupyter Book executes pages one at a time. Before it
+   runs, :mod:`bookbuild.preexecute` executes the pages that have no cache entry in
+   parallel and stores them in the cache exactly as myst-nb would; Sphinx then
+   executes nothing. When every page succeeded it records the fingerprint of the
+   pages' sources as the stamp's ``pages`` entry, so that the next no-op build skips
+   even the cache lookups.
+4. **In CI.** The workflows keep ``_build/.jupyter_cache`` between runs with
+   ``actions/cache``, keyed on the same inputs; the stamp lives inside the folder, so
+   a restored cache carries it, and step 2 still guards against a stale one.
+
+Run ``python -m bookbuild.cache`` for step 2 alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bookbuild.paths import BUILD, ROOT
+
+#: What a page's outputs depend on besides its own code cells.
 INPUTS = ("cnnbook", "requirements.txt", "requirements.lock", "pyproject.toml")
-STAMP_NAME = "cnnbook-inputs.sha256"
+#: The stamp file inside the cache folder: ``{"inputs": ..., "pages": ...}``.
+STAMP_NAME = "cnnbook-stamp.json"
 
 
-def inputs_hash(root: Path) -> str:
-    """SHA-256 over the path and bytes of every input file under ``root``.
+def fingerprint(root: Path, paths: Iterable[str | Path]) -> str:
+    """SHA-256 over the relative path and the bytes of every file in ``paths``.
 
-    The files are hashed in a fixed order.
+    A folder counts with all the files under it, except Python's bytecode; files are
+    hashed in sorted order, so the result depends only on names and contents.
     """
     digest = hashlib.sha256()
-    for name in INPUTS:
+    for name in paths:
         path = root / name
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in files:
@@ -45,14 +65,32 @@ def inputs_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
-def refresh(root: Path, build: Path) -> str:
+def read_stamp(cache: Path) -> dict[str, str]:
+    """The cache's stamp entries (empty when there is no readable stamp)."""
+    try:
+        stamp = json.loads((cache / STAMP_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in stamp.items() if isinstance(v, str)}
+
+
+def write_stamp(cache: Path, **entries: str) -> None:
+    """Set ``entries`` in the cache's stamp, keeping the others."""
+    stamp = read_stamp(cache) | entries
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / STAMP_NAME).write_text(
+        json.dumps(stamp, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def refresh(root: Path = ROOT, build: Path = BUILD) -> str:
     """Clear ``build``'s execution cache and doctrees if the inputs changed.
 
     Returns a line that says what happened.
     """
-    cache, stamp = build / ".jupyter_cache", build / ".jupyter_cache" / STAMP_NAME
-    current = inputs_hash(root)
-    stored = stamp.read_text().strip() if stamp.is_file() else None
+    cache = build / ".jupyter_cache"
+    current = fingerprint(root, INPUTS)
+    stored = read_stamp(cache).get("inputs")
     if stored == current:
         return f"execution cache is current for cnnbook inputs {current[:12]}"
     if cache.exists():
@@ -64,18 +102,17 @@ def refresh(root: Path, build: Path) -> str:
         message = f"no execution cache yet; inputs {current[:12]}"
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(build / ".doctrees", ignore_errors=True)
-    cache.mkdir(parents=True)
-    stamp.write_text(current + "\n")
+    write_stamp(cache, inputs=current)
     return message
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Command line: refresh the cache of the book's build folder."""
+    parser = argparse.ArgumentParser(description="Clear a stale execution cache.")
     parser.add_argument(
-        "--build", type=Path, default=ROOT / "_build", help="the book's build folder"
+        "--build", type=Path, default=BUILD, help="the book's build folder"
     )
-    args = parser.parse_args()
-    print(refresh(ROOT, args.build))
+    print(refresh(ROOT, parser.parse_args().build))
 
 
 if __name__ == "__main__":

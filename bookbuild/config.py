@@ -1,49 +1,54 @@
-"""The pages of the book, in table-of-contents order.
+"""The book's configuration: the pages of ``_toc.yml``, the settings of ``_config.yml``.
 
-This is the order in which the checks and the benchmark see them.
+Everything that needs the page list or a setting reads it here, so that the build, the
+checks and the benchmarks see the same pages in the same (table-of-contents) order.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
-from myst_nb.core.read import read_myst_markdown_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
+from bookbuild.paths import ROOT
 
 
-def toc_pages() -> list[str]:
-    """Return every page listed in `_toc.yml` (root first), without its file suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+def book_config(root: Path = ROOT) -> dict[str, Any]:
+    """``_config.yml`` as a mapping."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    return config if isinstance(config, dict) else {}
+
+
+def cell_timeout(root: Path = ROOT) -> int:
+    """Seconds a cell may run, ``execute: timeout:`` in ``_config.yml``."""
+    timeout = (book_config(root).get("execute") or {}).get("timeout")
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1:
+        raise ValueError(
+            f"_config.yml: execute: timeout: must be a positive int, got {timeout!r}"
+        )
+    return timeout
+
+
+def site_url(root: Path = ROOT) -> str:
+    """The book's published URL, ``html: baseurl:`` in ``_config.yml`` (or ``""``)."""
+    html = book_config(root).get("html") or {}
+    return str(html.get("baseurl") or "").rstrip("/")
+
+
+def toc_pages(root: Path = ROOT) -> list[str]:
+    """Every page listed in ``_toc.yml`` (root first), without its file suffix."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     pages = [toc["root"]]
     for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
         pages.extend(entry["file"] for entry in part["chapters"])
     return [page.removesuffix(".md") for page in pages]
 
 
-def notebook_pages() -> list[str]:
+def notebook_pages(root: Path = ROOT) -> list[str]:
     """The pages that are notebooks (they have code cells), in toc order."""
     return [
         page
-        for page in toc_pages()
-        if "```{code-cell}" in (ROOT / f"{page}.md").read_text()
+        for page in toc_pages(root)
+        if "```{code-cell}" in (root / f"{page}.md").read_text(encoding="utf-8")
     ]
-
-
-def visible_code(path: Path) -> str:
-    """The code cells of a MyST notebook that a reader can see, joined into one script.
-
-    Cells tagged `remove-cell` (the book's own glue, and the install cell for downloaded
-    notebooks) are skipped: a reader of the page never sees them.
-    """
-    notebook = read_myst_markdown_notebook(
-        path.read_text(encoding="utf-8"), path=str(path)
-    )
-    cells = [
-        cell.source
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        and "remove-cell" not in cell.metadata.get("tags", [])
-    ]
-    return "\n\n".join(cells) + "\n"

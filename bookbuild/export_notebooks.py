@@ -50,14 +50,11 @@ import nbformat
 import yaml
 from nbformat import NotebookNode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "checks"), str(ROOT / "tools")]
-from book_toc import notebook_pages  # noqa: E402 (needs the path above)
-from preexecute import CACHE, read  # noqa: E402
+from bookbuild.config import notebook_pages, site_url
+from bookbuild.pages import read_page
+from bookbuild.paths import CACHE, EXECUTED, HTML, NOTEBOOKS, ROOT
 
-BUILD = ROOT / "_build"
-EXECUTED = BUILD / "jupyter_execute"
-OUT_DIRS = (BUILD / "notebooks", BUILD / "html" / "_sources")
+OUT_DIRS = (NOTEBOOKS, HTML / "_sources")
 
 INSTALL_MARK = 'find_spec("cnnbook")'
 GLUE_MIME = "application/papermill.record/"
@@ -104,16 +101,6 @@ class Context:
     glue: Mapping[str, str] = field(default_factory=dict)  # key -> text/plain
     notebooks: frozenset[str] = frozenset()  # the exported pages, e.g. "book/intro"
     site_url: str = ""  # the published book's base URL ("" when none is configured)
-
-
-# ---------------------------------------------------------------- configuration
-
-
-def site_url(root: Path = ROOT) -> str:
-    """The book's published URL, ``html: baseurl:`` in ``_config.yml`` (or ``""``)."""
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
-    html = (config or {}).get("html") or {}
-    return str(html.get("baseurl") or "").rstrip("/")
 
 
 # ---------------------------------------------------------------- inline markup
@@ -521,8 +508,9 @@ def executed_page(page: str, root: Path = ROOT, cache: Path = CACHE) -> Notebook
     """The page read as myst-nb reads it, with the outputs of its cached execution."""
     from jupyter_cache import get_cache
 
-    notebook = read(root / f"{page}.md")
+    notebook = read_page(root / f"{page}.md")
     try:
+        merged: NotebookNode
         _, merged = get_cache(str(cache)).merge_match_into_notebook(notebook)
     except KeyError as exc:
         raise ExportError(
@@ -533,7 +521,7 @@ def executed_page(page: str, root: Path = ROOT, cache: Path = CACHE) -> Notebook
 
 def export_notebook(executed: NotebookNode, ctx: Context) -> NotebookNode:
     """The clean notebook for one page."""
-    notebook = nbformat.v4.new_notebook(
+    notebook: NotebookNode = nbformat.v4.new_notebook(
         metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     )
     notebook.cells = export_cells(executed.cells, ctx)

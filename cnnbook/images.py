@@ -13,7 +13,7 @@ import torchvision.transforms as T
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 SAMPLE_IMAGE = "chelsea.png"
-"""The bundled photo: "Chelsea the cat" by Stefan van der Walt, CC0.
+"""The name of the bundled photo, "Chelsea the cat" by Stefan van der Walt (CC0).
 
 See ``cnnbook/data/README.md`` for its source and licence.
 """

@@ -60,7 +60,7 @@ def parameters(obj: Callable[..., object], section: str) -> list[str]:
     if section == "Attributes":
         assert dataclasses.is_dataclass(obj)
         return [field.name for field in dataclasses.fields(obj)]
-    target = obj.__init__ if inspect.isclass(obj) else obj  # type: ignore[misc]
+    target = obj.__init__ if inspect.isclass(obj) else obj
     return [
         name
         for name in inspect.signature(target).parameters

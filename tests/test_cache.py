@@ -1,6 +1,5 @@
-"""tools/exec_cache.py: the cache follows cnnbook; a no-op build executes nothing."""
+"""bookbuild/cache.py: the cache follows cnnbook; a no-op build executes nothing."""
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -8,12 +7,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location(
-    "exec_cache", ROOT / "tools" / "exec_cache.py"
-)
-exec_cache = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(exec_cache)
+from bookbuild import cache
+from bookbuild.cache import INPUTS, fingerprint
+from bookbuild.paths import ROOT
 
 
 def _inputs(tmp_path):
@@ -26,39 +22,39 @@ def _inputs(tmp_path):
 
 def test_hash_follows_package_and_requirements_but_not_bytecode(tmp_path):
     root = _inputs(tmp_path)
-    first = exec_cache.inputs_hash(root)
+    first = fingerprint(root, INPUTS)
     (root / "cnnbook" / "__pycache__").mkdir()
     (root / "cnnbook" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"junk")
-    assert exec_cache.inputs_hash(root) == first
+    assert fingerprint(root, INPUTS) == first
     (root / "cnnbook" / "__init__.py").write_text("x = 2\n")
-    second = exec_cache.inputs_hash(root)
+    second = fingerprint(root, INPUTS)
     assert second != first
     (root / "requirements.txt").write_text("torch<3\n")
-    assert exec_cache.inputs_hash(root) != second
+    assert fingerprint(root, INPUTS) != second
 
 
 def test_a_renamed_file_changes_the_hash(tmp_path):
     root = _inputs(tmp_path)
-    first = exec_cache.inputs_hash(root)
+    first = fingerprint(root, INPUTS)
     (root / "cnnbook" / "__init__.py").rename(root / "cnnbook" / "other.py")
-    assert exec_cache.inputs_hash(root) != first
+    assert fingerprint(root, INPUTS) != first
 
 
 def test_refresh_clears_only_when_the_inputs_change(tmp_path):
     root = _inputs(tmp_path)
     build = tmp_path / "_build"
-    assert "no execution cache yet" in exec_cache.refresh(root, build)
+    assert "no execution cache yet" in cache.refresh(root, build)
     (build / ".jupyter_cache" / "global.db").write_text("cached")
     (build / ".doctrees").mkdir()
-    assert "is current" in exec_cache.refresh(root, build)
+    assert "is current" in cache.refresh(root, build)
     assert (build / ".jupyter_cache" / "global.db").exists()
 
     (root / "cnnbook" / "__init__.py").write_text("x = 3\n")
-    message = exec_cache.refresh(root, build)
+    message = cache.refresh(root, build)
     assert "was made for" in message and "cleared it" in message
     assert not (build / ".jupyter_cache" / "global.db").exists()
     assert not (build / ".doctrees").exists()
-    assert "is current" in exec_cache.refresh(root, build)
+    assert "is current" in cache.refresh(root, build)
 
 
 def test_a_cache_without_a_hash_is_cleared(tmp_path):
@@ -66,7 +62,7 @@ def test_a_cache_without_a_hash_is_cleared(tmp_path):
     build = tmp_path / "_build"
     (build / ".jupyter_cache").mkdir(parents=True)
     (build / ".jupyter_cache" / "global.db").write_text("cached")
-    assert "has no inputs hash" in exec_cache.refresh(root, build)
+    assert "has no inputs hash" in cache.refresh(root, build)
     assert not (build / ".jupyter_cache" / "global.db").exists()
 
 
@@ -87,7 +83,7 @@ kernelspec:
 ---
 tags: [remove-cell]
 ---
-# the first cell of every chapter (tools/export_notebooks.py requires it)
+# the first cell of every chapter (bookbuild/export_notebooks.py requires it)
 import importlib.util
 
 if importlib.util.find_spec("cnnbook") is None:
@@ -138,10 +134,11 @@ def test_changing_a_helper_re_executes_and_a_no_op_build_executes_nothing(tmp_pa
     shutil.copytree(
         ROOT / "cnnbook", repo / "cnnbook", ignore=shutil.ignore_patterns("__pycache__")
     )
-    for folder in ("tools", "checks"):  # checks/book_toc.py: the toc reader
-        shutil.copytree(
-            ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__")
-        )
+    shutil.copytree(
+        ROOT / "bookbuild",
+        repo / "bookbuild",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     for name in ("Makefile", "requirements.txt", "pyproject.toml", "_config.yml"):
         shutil.copy2(ROOT / name, repo / name)
     (repo / ".venv").symlink_to(ROOT / ".venv")
@@ -166,3 +163,23 @@ def test_changing_a_helper_re_executes_and_a_no_op_build_executes_nothing(tmp_pa
     assert "is current" in third
     assert "Executed notebook" not in third and "Executing notebook" not in third
     assert "device name: CPU (edited)" in html.read_text()
+
+
+def test_the_stamp_keeps_other_entries_and_survives_damage(tmp_path):
+    folder = tmp_path / "cache"
+    assert cache.read_stamp(folder) == {}
+    cache.write_stamp(folder, inputs="a")
+    cache.write_stamp(folder, pages="b")
+    assert cache.read_stamp(folder) == {"inputs": "a", "pages": "b"}
+    (folder / cache.STAMP_NAME).write_text("not json")
+    assert cache.read_stamp(folder) == {}
+
+
+def test_clearing_the_cache_forgets_the_pre_executed_pages(tmp_path):
+    root = _inputs(tmp_path)
+    build = tmp_path / "_build"
+    cache.refresh(root, build)
+    cache.write_stamp(build / ".jupyter_cache", pages="p")
+    (root / "requirements.txt").write_text("torch<4\n")
+    cache.refresh(root, build)
+    assert set(cache.read_stamp(build / ".jupyter_cache")) == {"inputs"}

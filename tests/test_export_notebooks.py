@@ -1,22 +1,15 @@
-"""tools/export_notebooks.py: MyST markdown and glue cells become a plain notebook."""
+"""bookbuild/export_notebooks.py: MyST markup and glue cells become a plain notebook."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location(
-    "export_notebooks", ROOT / "tools" / "export_notebooks.py"
-)
-export = importlib.util.module_from_spec(_spec)
-sys.modules["export_notebooks"] = export  # dataclasses look their module up there
-_spec.loader.exec_module(export)
+from bookbuild import export_notebooks as export
+from bookbuild.config import site_url
+from bookbuild.paths import ROOT
 
 INSTALL = (
     "import importlib.util\n\n"
@@ -184,9 +177,9 @@ def test_links_to_pages_without_a_notebook_become_text_or_site_links(tmp_path):
 
 def test_the_site_url_is_the_configured_baseurl(tmp_path):
     (tmp_path / "_config.yml").write_text("title: t\n")
-    assert export.site_url(tmp_path) == ""
+    assert site_url(tmp_path) == ""
     (tmp_path / "_config.yml").write_text("html:\n  baseurl: https://x.org/b/\n")
-    assert export.site_url(tmp_path) == "https://x.org/b"
+    assert site_url(tmp_path) == "https://x.org/b"
 
 
 def test_links_in_code_spans_are_left_alone(tmp_path):
@@ -231,7 +224,7 @@ def test_main_reports_a_bad_page_without_a_traceback(tmp_path, monkeypatch, caps
     monkeypatch.setattr(export, "ROOT", tmp_path)
     monkeypatch.setattr(export, "OUT_DIRS", (tmp_path / "out",))
     monkeypatch.setattr(export, "notebook_pages", lambda: ["page"])
-    monkeypatch.setattr(export, "site_url", lambda: "", raising=False)
+    monkeypatch.setattr(export, "site_url", lambda: "")
     monkeypatch.setattr(export, "load_glue", lambda page: {})
     monkeypatch.setattr(
         export, "executed_page", lambda page: nbformat.v4.new_notebook(cells=cells)
@@ -353,31 +346,3 @@ def test_two_exports_are_identical(tmp_path, monkeypatch):
     first = [p.read_bytes() for p in export.write_all(["book/page"], make)]
     second = [p.read_bytes() for p in export.write_all(["book/page"], make)]
     assert first == second and first[0] == first[1]
-
-
-def test_exec_table_words_replace_emoji_only_in_the_execution_table():
-    # tools/exec_table.py, tested here with the table myst-nb itself builds
-    from docutils import nodes
-    from docutils.utils import new_document
-    from myst_nb.ext.execution_tables import make_stat_table
-
-    spec = importlib.util.spec_from_file_location(
-        "exec_table", ROOT / "tools" / "exec_table.py"
-    )
-    exec_table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(exec_table)
-    run = {"mtime": 0, "method": "cache", "runtime": 1.5, "error": None}
-    metadata = {
-        "book/a": {"exec_data": {**run, "succeeded": True}},
-        "book/b": {"exec_data": {**run, "succeeded": False, "error": "boom"}},
-    }
-    document = new_document("page")
-    document += make_stat_table("book/how", metadata)
-    other = nodes.table()
-    other += nodes.tgroup(
-        "", nodes.tbody("", nodes.row("", nodes.entry("", nodes.paragraph(text="✅"))))
-    )
-    document += other
-    exec_table.words_for_emoji(None, document, "book/how")
-    statuses = [row.children[-1].astext() for row in document.findall(nodes.row)]
-    assert statuses == ["Status", "succeeded", "failed", "✅"]

@@ -1,10 +1,9 @@
-"""benchmarks/gpu: the offline GPU build's shell scripts and record.py.
+"""bookbuild/gpu: the offline GPU build's shell scripts and record.py.
 
 The shell scripts lint clean and check what arrives, and record.py reads the host's
 files correctly.
 """
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -12,15 +11,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-GPU = ROOT / "benchmarks" / "gpu"
+from bookbuild.gpu import record
+from bookbuild.paths import ROOT
+
+GPU = ROOT / "bookbuild" / "gpu"
 BIN = Path(sys.executable).parent
-_spec = importlib.util.spec_from_file_location("gpu_record", GPU / "record.py")
-record = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(record)
 
 
-def _shellcheck(*files: Path) -> subprocess.CompletedProcess:
+def _shellcheck(*files: Path) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("shellcheck", path=str(BIN)) or shutil.which("shellcheck")
     assert exe, "shellcheck is missing: install requirements.txt (make test does)"
     return subprocess.run(
@@ -42,8 +40,8 @@ def test_shellcheck_would_catch_an_unquoted_variable(tmp_path):
 
 def _fake_repo(tmp_path: Path) -> Path:
     """A folder laid out like the repository: only host.sh and a small wheel set."""
-    (tmp_path / "benchmarks" / "gpu").mkdir(parents=True)
-    shutil.copy(GPU / "host.sh", tmp_path / "benchmarks" / "gpu" / "host.sh")
+    (tmp_path / "bookbuild" / "gpu").mkdir(parents=True)
+    shutil.copy(GPU / "host.sh", tmp_path / "bookbuild" / "gpu" / "host.sh")
     wheels = tmp_path / ".gpu" / "wheels"
     wheels.mkdir(parents=True)
     (wheels / "a-1.0-py3-none-any.whl").write_bytes(b"wheel")
@@ -56,7 +54,7 @@ def test_host_install_refuses_a_damaged_wheel(tmp_path):
     (repo / ".gpu" / "wheels" / "a-1.0-py3-none-any.whl").write_bytes(b"damaged")
     site = tmp_path / "site"
     result = subprocess.run(
-        ["bash", str(repo / "benchmarks" / "gpu" / "host.sh"), "install"],
+        ["bash", str(repo / "bookbuild" / "gpu" / "host.sh"), "install"],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", "SITE": str(site)},
@@ -71,7 +69,7 @@ def test_host_install_refuses_a_damaged_wheel(tmp_path):
 def test_host_sh_names_its_commands(tmp_path):
     repo = _fake_repo(tmp_path)
     result = subprocess.run(
-        ["bash", str(repo / "benchmarks" / "gpu" / "host.sh"), "nonsense"],
+        ["bash", str(repo / "bookbuild" / "gpu" / "host.sh"), "nonsense"],
         capture_output=True,
         text=True,
     )

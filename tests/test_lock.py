@@ -7,7 +7,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parent.parent
+from bookbuild.paths import ROOT
+
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*\\?$")
 ROOT_MARK = "-r requirements.txt"
 
@@ -21,7 +22,7 @@ def requirements(path: Path) -> dict[str, Requirement]:
             continue
         requirement = Requirement(line)
         if requirement.marker is None or requirement.marker.evaluate():
-            found[canonicalize_name(requirement.name)] = requirement
+            found[str(canonicalize_name(requirement.name))] = requirement
     return found
 
 

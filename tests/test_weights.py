@@ -2,8 +2,8 @@ import hashlib
 
 import pytest
 
-import cnnbook.weights
-from cnnbook.weights import MOBILENET_V2_FILE, hash_prefix, provision_mobilenet_v2
+import bookbuild.weights
+from bookbuild.weights import MOBILENET_V2_FILE, hash_prefix, provision_mobilenet_v2
 
 
 @pytest.fixture
@@ -13,7 +13,7 @@ def fake_weights(tmp_path, monkeypatch):
     source.parent.mkdir()
     source.write_bytes(b"pretend these are weights")
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    monkeypatch.setattr(cnnbook.weights, "hash_prefix", lambda name: digest[:8])
+    monkeypatch.setattr(bookbuild.weights, "hash_prefix", lambda name: digest[:8])
     return source
 
 
@@ -49,26 +49,26 @@ def test_refuses_a_corrupt_cached_file(tmp_path, fake_weights):
 
 
 def test_nothing_to_copy_returns_none(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cnnbook.weights, "_packaged_file", lambda: None)
-    monkeypatch.setattr(cnnbook.weights, "checkpoint_dir", lambda: tmp_path / "hub")
+    monkeypatch.setattr(bookbuild.weights, "_packaged_file", lambda: None)
+    monkeypatch.setattr(bookbuild.weights, "checkpoint_dir", lambda: tmp_path / "hub")
     assert provision_mobilenet_v2() is None
-    assert cnnbook.weights.main() == 0
+    assert bookbuild.weights.main() == 0
     assert "torchvision will download them on first use" in capsys.readouterr().out
 
 
 def test_command_line_reports_the_cached_file(
     tmp_path, monkeypatch, capsys, fake_weights
 ):
-    monkeypatch.setattr(cnnbook.weights, "_packaged_file", lambda: fake_weights)
-    monkeypatch.setattr(cnnbook.weights, "checkpoint_dir", lambda: tmp_path / "hub")
-    assert cnnbook.weights.main() == 0
+    monkeypatch.setattr(bookbuild.weights, "_packaged_file", lambda: fake_weights)
+    monkeypatch.setattr(bookbuild.weights, "checkpoint_dir", lambda: tmp_path / "hub")
+    assert bookbuild.weights.main() == 0
     assert "weights ready" in capsys.readouterr().out
     assert (tmp_path / "hub" / MOBILENET_V2_FILE).is_file()
 
 
 def test_checkpoint_dir_follows_torch_home(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
-    assert cnnbook.weights.checkpoint_dir() == tmp_path / "th" / "hub" / "checkpoints"
+    assert bookbuild.weights.checkpoint_dir() == tmp_path / "th" / "hub" / "checkpoints"
 
 
 def test_packaged_file_is_found_when_the_package_is_installed(monkeypatch, tmp_path):
@@ -76,6 +76,6 @@ def test_packaged_file_is_found_when_the_package_is_installed(monkeypatch, tmp_p
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    assert cnnbook.weights._packaged_file() == pkg / "weights" / MOBILENET_V2_FILE
-    monkeypatch.setattr(cnnbook.weights, "OFFLINE_PACKAGE", "no_such_package_here")
-    assert cnnbook.weights._packaged_file() is None
+    assert bookbuild.weights._packaged_file() == pkg / "weights" / MOBILENET_V2_FILE
+    monkeypatch.setattr(bookbuild.weights, "OFFLINE_PACKAGE", "no_such_package_here")
+    assert bookbuild.weights._packaged_file() is None

@@ -5,16 +5,18 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from bookbuild.paths import ROOT
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 BIN = Path(sys.executable).parent
 
 
-def _actionlint(*files: Path) -> subprocess.CompletedProcess:
+def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
     assert exe, "actionlint is missing: install requirements.txt (make test does)"
     env = {
@@ -30,7 +32,7 @@ def _actionlint(*files: Path) -> subprocess.CompletedProcess:
     )
 
 
-def _load(name: str) -> dict:
+def _load(name: str) -> dict[str, Any]:
     workflow = yaml.safe_load((WORKFLOWS / name).read_text())
     workflow["on"] = workflow.pop(True)  # YAML 1.1 reads the key `on` as True
     return workflow

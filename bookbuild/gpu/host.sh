@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# On an offline GPU host, from the repository root, after benchmarks/gpu/prepare.sh's two parts
-# have arrived there (see benchmarks/gpu/README.md):
+# On an offline GPU host, from the repository root, after bookbuild/gpu/prepare.sh's two parts
+# have arrived there (see bookbuild/gpu/README.md):
 #
-#   benchmarks/gpu/host.sh install   install .gpu/wheels into $SITE, and a python3 kernel
-#   benchmarks/gpu/host.sh probe     run the pages that need no data or weights, and report
+#   bookbuild/gpu/host.sh install   install .gpu/wheels into $SITE, and a python3 kernel
+#   bookbuild/gpu/host.sh probe     run the pages that need no data or weights, and report
 #                                    every error and stderr output
-#   benchmarks/gpu/host.sh build     build the whole book with CNNBOOK_REQUIRE_GPU=1, run the
+#   bookbuild/gpu/host.sh build     build the whole book with CNNBOOK_REQUIRE_GPU=1, run the
 #                                    checks that need no browser, and write logs and archives
 #                                    to $OUT
 #
@@ -45,16 +45,16 @@ stage() {
   return "$status"
 }
 
-# What `make book` runs, with the host's Python.
+# What `make book` runs, with the host's Python (the export of notebooks aside).
 book() {
-  "$PYTHON" tools/exec_cache.py &&
-    "$PYTHON" tools/preexecute.py &&
+  "$PYTHON" -m bookbuild.cache &&
+    "$PYTHON" -m bookbuild.preexecute &&
     jupyter-book build . --builder html --warningiserror --keep-going
 }
 
 # Before the data arrives: run every page that needs neither Fashion-MNIST nor the weights.
 probe() {
-  CNNBOOK_REQUIRE_GPU=$REQUIRE_GPU "$PYTHON" benchmarks/gpu/run_pages.py \
+  CNNBOOK_REQUIRE_GPU=$REQUIRE_GPU "$PYTHON" -m bookbuild.gpu.run_pages \
     --skip book/training-a-cnn book/pretrained-network
 }
 
@@ -64,12 +64,12 @@ build() {
   : >"$OUT/summary.txt"
   (cd .gpu/data && sha256sum --check --quiet SHA256SUMS)
   export CNNBOOK_REQUIRE_GPU=$REQUIRE_GPU CNNBOOK_DATA=$PWD/.gpu/data
-  "$PYTHON" -c 'import sys; from pathlib import Path; from cnnbook.weights import provision_mobilenet_v2
+  "$PYTHON" -c 'import sys; from pathlib import Path; from bookbuild.weights import provision_mobilenet_v2
 print("weights:", provision_mobilenet_v2(Path(sys.argv[1])))' .gpu/data/mobilenet_v2-*.pth
   # summary.txt: the date, the environment, then one line per stage
   date -u +%FT%TZ >>"$OUT/summary.txt"
   "$PYTHON" -c 'import json, cnnbook
-print(json.dumps(cnnbook.environment(["jupyter-book", "myst-nb", "sphinx"]), indent=1))' \
+print(json.dumps(cnnbook.build_environment(["jupyter-book", "myst-nb", "sphinx"]), indent=1))' \
     >>"$OUT/summary.txt"
   rm -rf _build
   local built=0
@@ -78,7 +78,7 @@ print(json.dumps(cnnbook.environment(["jupyter-book", "myst-nb", "sphinx"]), ind
   tar -czf "$OUT/jupyter_cache.tar.gz" -C _build .jupyter_cache
   stage check-site timeout 60 "$PYTHON" -m pytest checks/test_site.py -p no:cacheprovider -q || true
   if ((built != 0)); then
-    stage diagnose timeout 150 "$PYTHON" benchmarks/gpu/run_pages.py --not-cached || true
+    stage diagnose timeout 150 "$PYTHON" -m bookbuild.gpu.run_pages --not-cached || true
   fi
   # In parallel where pytest-xdist is there; pytest-benchmark, if installed, would warn about
   # that, and the project's filterwarnings=error turns a warning into a failure.

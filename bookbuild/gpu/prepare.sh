@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # On a connected machine: write what an offline GPU host needs to build the book, in two parts
-# that each travel to the host in one transfer of at most 64 MiB (see benchmarks/gpu/README.md).
+# that each travel to the host in one transfer of at most 64 MiB (see bookbuild/gpu/README.md).
 #
 #   .gpu/wheels/  the book toolchain for the host's Python (HOST_PYTHON, default 3.12) and a
 #                 cnnbook wheel, without what the host already has (HOST_HAS)
 #   .gpu/data/    Fashion-MNIST's four idx files and torchvision's MobileNetV2 weights
 #
-# Each part has a SHA256SUMS file that benchmarks/gpu/host.sh checks. Run from the repository
+# Each part has a SHA256SUMS file that bookbuild/gpu/host.sh checks. Run from the repository
 # root after `make book` (which provides .venv and the weights); CNNBOOK_DATA may name the
 # Fashion-MNIST folder, else Debian's /usr/share/datasets/fashion-mnist is used.
 set -euo pipefail
@@ -54,7 +54,7 @@ for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-uby
             t10k-labels-idx1-ubyte; do
   cp "$data_dir/$name.gz" .gpu/data/
 done
-weights=$("$PYTHON" -c 'import cnnbook.weights as w; print(w.provision_mobilenet_v2() or "")')
+weights=$("$PYTHON" -c 'import bookbuild.weights as w; print(w.provision_mobilenet_v2() or "")')
 if [[ -z $weights ]]; then
   echo "MobileNetV2 weights not found: run make book first" >&2
   exit 1

@@ -1,6 +1,6 @@
-"""Write benchmarks/GPU.md from what `benchmarks/gpu/host.sh build` brought back.
+"""Write benchmarks/GPU.md from what `bookbuild/gpu/host.sh build` brought back.
 
-Usage: python benchmarks/gpu/record.py RESULTS_DIR
+Usage: python -m bookbuild.gpu.record RESULTS_DIR
 
 RESULTS_DIR holds what came back from the GPU host: its summary.txt, book.log, the check
 and test logs, html.tar.gz and jupyter_cache.tar.gz.
@@ -24,15 +24,14 @@ from bs4 import BeautifulSoup
 from jupyter_cache import get_cache
 from nbformat import NotebookNode
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "checks"))
-from book_toc import notebook_pages  # noqa: E402 (needs the path above)
+from bookbuild.config import notebook_pages
+from bookbuild.paths import ROOT
 
 TARGET = ROOT / "benchmarks" / "GPU.md"
 NOTES = "<!-- notes -->"
 STAGES = {
     "book": (
-        "cold build: `tools/exec_cache.py`, `tools/preexecute.py`, `jupyter-book build`"
+        "cold build: `bookbuild.cache`, `bookbuild.preexecute`, `jupyter-book build`"
     ),
     "check-site": "`checks/test_site.py`",
     "diagnose": "failed pages run again with errors allowed",
@@ -95,7 +94,8 @@ def cached_notebook(cache_dir: Path, page: str) -> NotebookNode:
     records = [r for r in cache.list_cache_records() if r.uri.endswith(f"{page}.md")]
     if not records:
         raise SystemExit(f"{page} is not in the execution cache {cache_dir}")
-    return cache.get_cache_bundle(records[-1].pk).nb
+    notebook: NotebookNode = cache.get_cache_bundle(records[-1].pk).nb
+    return notebook
 
 
 def chapter_printouts(notebook: NotebookNode) -> tuple[list[str], dict[str, str]]:
@@ -134,8 +134,8 @@ def render(results: Path, html: Path, cache_dir: Path) -> str:
     lines = [
         "# The book built on a GPU",
         "",
-        "Recorded by `benchmarks/gpu/record.py` "
-        "from a build by `benchmarks/gpu/host.sh build` "
+        "Recorded by `bookbuild/gpu/record.py` "
+        "from a build by `bookbuild/gpu/host.sh build` "
         f"started {date}, with `CNNBOOK_REQUIRE_GPU=1`.",
         "",
         "| | |",
@@ -168,8 +168,8 @@ def render(results: Path, html: Path, cache_dir: Path) -> str:
         "| --- | ---: | --- |",
     ]
     for page, line in facts.items():
-        seconds = f"{times[page]:.1f}" if page in times else ""
-        lines.append(f"| {page} | {seconds} | {line} |")
+        shown = f"{times[page]:.1f}" if page in times else ""
+        lines.append(f"| {page} | {shown} | {line} |")
     lines += ["", "## The CPU-vs-GPU chapter, as printed", ""]
     for text in printouts:
         lines += ["```text", text, "```", ""]

@@ -13,23 +13,22 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "checks"), str(ROOT / "tools")]
-from book_toc import notebook_pages  # noqa: E402 (needs the path above)
-from preexecute import CACHE, read, uncached  # noqa: E402
+from bookbuild.config import cell_timeout, notebook_pages
+from bookbuild.pages import read_page
+from bookbuild.paths import CACHE, ROOT
+from bookbuild.preexecute import uncached
 
 
 def run(page: str) -> tuple[str, float, list[str]]:
     """Execute one page; return it, its run time and a description of each problem."""
     from nbclient import NotebookClient
 
-    notebook = read(ROOT / f"{page}.md")
+    notebook = read_page(ROOT / f"{page}.md")
     start = time.perf_counter()
     client = NotebookClient(
         notebook,
-        timeout=300,
+        timeout=cell_timeout(),
         allow_errors=True,
         resources={"metadata": {"path": str(ROOT / "book")}},
     )

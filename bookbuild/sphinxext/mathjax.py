@@ -1,17 +1,10 @@
-"""Sphinx extension with two fixes for the built site.
+"""Sphinx extension: MathJax is served from the site itself, not from a CDN.
 
-MathJax is served from the site itself, and sphinx-thebe's configuration script is
-included once.
-
-MathJax: the files come from the PyPI package ``sphinx-mathjax-offline`` (MathJax 3,
+The files come from the PyPI package ``sphinx-mathjax-offline`` (MathJax 3,
 installed with the requirements). Its own extension copies all 24 MB of MathJax; this
 one copies only what the book's pages load: the TeX-to-CommonHTML bundle, the TeX
 extensions it may load on demand, and the web fonts. ``_config.yml`` points
 ``mathjax_path`` at the copy.
-
-sphinx-thebe 0.3 (which Jupyter Book always loads) registers its inline configuration
-script twice; the second ``const THEBE_JS_URL`` is a console error on every page.
-Identical scripts are dropped from each page's script list.
 """
 
 from __future__ import annotations
@@ -53,23 +46,7 @@ def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
             copy_asset(source / item, destination.parent)
 
 
-def drop_duplicate_scripts(
-    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object
-) -> None:
-    """Keep the first of any scripts that are the same file, or the same inline code."""
-    seen, unique = set(), []
-    for script in context.get("script_files", []):
-        # an inline script's filename may be None or "", depending on who added it
-        key = (script.filename or "", tuple(sorted(script.attributes.items())))
-        if key not in seen:
-            seen.add(key)
-            unique.append(script)
-    context["script_files"] = unique
-
-
 def setup(app: Sphinx) -> dict[str, bool]:
+    """Register the copy, run once the HTML build has finished."""
     app.connect("build-finished", copy_mathjax)
-    app.connect(
-        "html-page-context", drop_duplicate_scripts, priority=900
-    )  # after the others
     return {"parallel_read_safe": True, "parallel_write_safe": True}
