@@ -86,6 +86,10 @@ def time_call(
         fn: the function to time, called with no arguments.
         warmup: untimed calls before timing starts.
         min_run_time: about how many seconds to spend timing.
+
+    Raises:
+        TypeError: ``fn`` is not callable, or another argument has the wrong type.
+        ValueError: ``warmup`` is negative or ``min_run_time`` not above 0.
     """
     _checks.function("fn", fn)
     return time_interleaved([fn], warmup=warmup, min_run_time=min_run_time)[0]
