@@ -8,6 +8,7 @@ says what it must be, and shows what it got.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -53,6 +54,21 @@ def int_at_least(name: str, value: object, minimum: int) -> int:
     return value
 
 
+def int_between(name: str, value: object, low: int, high: int) -> int:
+    """``value`` if it is an int from ``low`` to ``high``; raise otherwise.
+
+    Raises ``TypeError`` for a value that is not an int and ``ValueError`` for one
+    outside the range.
+    """
+    rule = f"{name} must be an int from {low} to {high}, got {value!r}"
+    if not is_int(value):
+        raise TypeError(rule)
+    assert isinstance(value, int)
+    if not low <= value <= high:
+        raise ValueError(rule)
+    return value
+
+
 def int_pair(name: str, value: object) -> tuple[int, int]:
     """``value`` as an ``(h, w)`` pair: an int ``n`` becomes ``(n, n)``.
 
@@ -75,6 +91,29 @@ def flag(name: str, value: object) -> bool:
     return value
 
 
+def choice(name: str, value: object, options: tuple[str, ...]) -> str:
+    """``value`` if it is one of the strings in ``options``; raise otherwise.
+
+    Raises ``TypeError`` for a value that is not a str and ``ValueError`` for a str
+    that is not among ``options``.
+    """
+    *rest, last = [repr(option) for option in options]
+    listed = f"{', '.join(rest)} or {last}" if rest else last
+    rule = f"{name} must be {listed}, got {value!r}"
+    if not isinstance(value, str):
+        raise TypeError(rule)
+    if value not in options:
+        raise ValueError(rule)
+    return value
+
+
+def function(name: str, value: object) -> Callable[..., object]:
+    """``value`` if it can be called; ``TypeError`` naming its type if not."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
 def tensor(name: str, value: object) -> torch.Tensor:
     """``value`` if it is a ``torch.Tensor``; ``TypeError`` naming its type if not."""
     if not isinstance(value, torch.Tensor):
@@ -88,10 +127,23 @@ def finite_positive(name: str, value: object) -> float:
     Raises ``TypeError`` for a value that is not an int or a float and ``ValueError``
     for one that is zero, negative, infinite or NaN.
     """
-    rule = f"{name} must be a finite number above 0, got {value!r}"
+    return _finite(name, value, "above 0", lambda number: number > 0)
+
+
+def finite_non_negative(name: str, value: object) -> float:
+    """``value`` as a float if it is a finite real number of at least 0; raise
+    otherwise, as :func:`finite_positive` does."""
+    return _finite(name, value, "of at least 0", lambda number: number >= 0)
+
+
+def _finite(
+    name: str, value: object, rule: str, in_range: Callable[[float], bool]
+) -> float:
+    """``value`` as a float if it is a finite real number that is ``in_range``."""
+    message = f"{name} must be a finite number {rule}, got {value!r}"
     if not is_real(value):
-        raise TypeError(rule)
+        raise TypeError(message)
     assert isinstance(value, (int, float))
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(rule)
+    if not math.isfinite(value) or not in_range(value):
+        raise ValueError(message)
     return float(value)

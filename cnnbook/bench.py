@@ -7,7 +7,6 @@ stderr, which a page of the book must not do.
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 import torch
 from torch import nn
 
+from cnnbook import _checks
 from cnnbook.sizes import conv_output_size
 
 # Dense (no sparsity) peak TFLOP/s from NVIDIA's data sheets, by math mode. Longer
@@ -33,15 +33,26 @@ def conv2d_flops(conv: nn.Conv2d, input_shape: tuple[int, int, int, int]) -> int
 
     Each output value takes ``in_channels / groups * kH * kW`` multiply-adds, counted
     as two operations each; the bias is ignored, as is usual.
+
+    Args:
+        conv: the layer; its padding must be numbers, not ``"same"`` or ``"valid"``.
+        input_shape: the input's ``(N, C, H, W)``, four positive ints.
+
+    Raises:
+        TypeError: ``conv`` is not an ``nn.Conv2d``, or ``input_shape`` is not a
+            tuple of ints.
+        ValueError: ``input_shape`` does not fit the layer (channels, or a kernel
+            larger than the padded input), or the layer's padding is a str.
     """
     if not isinstance(conv, nn.Conv2d):
         raise TypeError(f"conv must be a torch.nn.Conv2d, got {type(conv).__name__}")
-    if len(input_shape) != 4 or any(
-        isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in input_shape
+    rule = f"input_shape must be four positive ints (N, C, H, W), got {input_shape!r}"
+    if not isinstance(input_shape, (tuple, list)) or not all(
+        _checks.is_int(n) for n in input_shape
     ):
-        raise ValueError(
-            f"input_shape must be four positive ints (N, C, H, W), got {input_shape!r}"
-        )
+        raise TypeError(rule)
+    if len(input_shape) != 4 or min(input_shape) < 1:
+        raise ValueError(rule)
     batch, channels, height, width = input_shape
     if channels != conv.in_channels:
         raise ValueError(
@@ -52,14 +63,14 @@ def conv2d_flops(conv: nn.Conv2d, input_shape: tuple[int, int, int, int]) -> int
         raise ValueError(
             "conv2d_flops needs numeric padding, not padding=" + repr(conv.padding)
         )
+    kernel_h, kernel_w = _checks.int_pair("conv.kernel_size", conv.kernel_size)
     out_h, out_w = conv_output_size(
         (height, width),
-        conv.kernel_size,
-        stride=conv.stride,
-        padding=conv.padding,
-        dilation=conv.dilation,
+        (kernel_h, kernel_w),
+        stride=_checks.int_pair("conv.stride", conv.stride),
+        padding=_checks.int_pair("conv.padding", conv.padding),
+        dilation=_checks.int_pair("conv.dilation", conv.dilation),
     )
-    kernel_h, kernel_w = conv.kernel_size
     per_output = conv.in_channels // conv.groups * kernel_h * kernel_w
     return 2 * batch * conv.out_channels * out_h * out_w * per_output
 
@@ -70,9 +81,17 @@ def time_call(
     """Median seconds per call of ``fn``, with warm-up and CUDA synchronisation.
 
     The same as ``time_interleaved([fn], ...)[0]``: see :func:`time_interleaved`.
+
+    Args:
+        fn: the function to time, called with no arguments.
+        warmup: untimed calls before timing starts.
+        min_run_time: about how many seconds to spend timing.
+
+    Raises:
+        TypeError: ``fn`` is not callable, or another argument has the wrong type.
+        ValueError: ``warmup`` is negative or ``min_run_time`` not above 0.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    _checks.function("fn", fn)
     return time_interleaved([fn], warmup=warmup, min_run_time=min_run_time)[0]
 
 
@@ -96,24 +115,25 @@ def time_interleaved(
     speed) fall on all the functions alike instead of on whichever ran during it. The
     result is, for each function in order, its median block time divided by its
     block size; a stray slow block does not move a median.
+
+    Args:
+        fns: the functions to time, each called with no arguments.
+        warmup: untimed calls of each function before timing starts.
+        min_run_time: about how many seconds to spend timing each function.
+
+    Raises:
+        TypeError: an argument has the wrong type.
+        ValueError: ``fns`` is empty, ``warmup`` negative or ``min_run_time`` not
+            above 0.
     """
     if not isinstance(fns, (list, tuple)):
         raise TypeError(f"fns must be a list or tuple of callables, got {fns!r}")
     if not fns:
         raise ValueError("fns must hold at least one callable, got an empty sequence")
     for i, fn in enumerate(fns):
-        if not callable(fn):
-            raise TypeError(f"fns[{i}] must be callable, got {type(fn).__name__}")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
-    if (
-        isinstance(min_run_time, bool)
-        or not isinstance(min_run_time, (int, float))
-        or not (math.isfinite(min_run_time) and min_run_time > 0)
-    ):
-        raise ValueError(
-            f"min_run_time must be positive and finite, got {min_run_time!r}"
-        )
+        _checks.function(f"fns[{i}]", fn)
+    _checks.int_at_least("warmup", warmup, 0)
+    _checks.finite_positive("min_run_time", min_run_time)
     for fn in fns:
         for _ in range(warmup):
             fn()
@@ -163,9 +183,11 @@ def fast_cudnn(enabled: bool = True) -> AbstractContextManager[None]:
     through an exception, both flags get back the values they had before it. The
     flags concern cuDNN only, so on a machine without an NVIDIA GPU nothing that
     runs changes.
+
+    Args:
+        enabled: True for the fastest algorithms, False for repeatable ones.
     """
-    if not isinstance(enabled, bool):
-        raise TypeError(f"enabled must be True or False, got {enabled!r}")
+    _checks.flag("enabled", enabled)
     return _cudnn_flags(benchmark=enabled, deterministic=not enabled)
 
 
@@ -190,16 +212,20 @@ def compare_times(seconds: float, baseline: float, *, tolerance: float = 0.05) -
     would read 1). The factor has three significant digits, whole numbers from 100
     up. Text built from these words follows the measurement instead of assuming
     which of two times is the shorter.
+
+    Args:
+        seconds: the time to describe.
+        baseline: the time to compare it with.
+        tolerance: the relative difference below which the times count as equal.
+
+    Raises:
+        TypeError: an argument is not a number.
+        ValueError: a time is not above 0, or the tolerance is negative; or one of
+            them is infinite or NaN.
     """
-    for name, value in (("seconds", seconds), ("baseline", baseline)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
-        raise TypeError(f"tolerance must be a number, got {type(tolerance).__name__}")
-    if not (math.isfinite(tolerance) and tolerance >= 0):
-        raise ValueError(f"tolerance must be >= 0 and finite, got {tolerance!r}")
+    _checks.finite_positive("seconds", seconds)
+    _checks.finite_positive("baseline", baseline)
+    _checks.finite_non_negative("tolerance", tolerance)
     faster, slower = _factor(baseline / seconds), _factor(seconds / baseline)
     if seconds < baseline and baseline / seconds >= 1 + tolerance and faster != "1":
         return f"was {faster} times as fast as"
@@ -216,11 +242,20 @@ def _factor(ratio: float) -> str:
 def peak_tflops(device_name: str, mode: str) -> float | None:
     """The data-sheet peak TFLOP/s of a GPU called ``device_name`` in math ``mode``.
 
-    ``mode`` is ``"fp32"``, ``"tf32"`` or ``"bf16"``. Unknown devices (every CPU among
-    them) give ``None``.
+    Args:
+        device_name: the GPU's name, as ``torch.cuda.get_device_name()`` gives it.
+        mode: ``"fp32"``, ``"tf32"`` or ``"bf16"``.
+
+    Returns:
+        The peak, or None for an unknown device (every CPU among them).
+
+    Raises:
+        TypeError: an argument is not a str.
+        ValueError: ``mode`` is not one of the three.
     """
-    if mode not in ("fp32", "tf32", "bf16"):
-        raise ValueError(f"mode must be 'fp32', 'tf32' or 'bf16', got {mode!r}")
+    if not isinstance(device_name, str):
+        raise TypeError(f"device_name must be a str, got {type(device_name).__name__}")
+    _checks.choice("mode", mode, ("fp32", "tf32", "bf16"))
     for name, peaks in PEAK_TFLOPS.items():
         if name in device_name:
             return peaks[mode]

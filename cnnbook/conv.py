@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cnnbook import _checks
 from cnnbook.sizes import IntOrPair, conv_output_size
 
 
@@ -23,13 +24,27 @@ def conv2d_reference(
 ) -> torch.Tensor:
     """Compute what ``F.conv2d`` computes, with a Python loop over output positions.
 
-    ``x`` is ``(N, C, H, W)``, ``weight`` is ``(O, C, kH, kW)`` and ``bias`` is
-    ``(O,)``. For every output position the function cuts out the window of the
-    zero-padded input that the kernel covers (every ``dilation``-th pixel), multiplies
-    it with each filter and sums over channels and kernel positions in one tensor
-    operation. Like ``F.conv2d``, it does not flip the kernel: strictly speaking it
-    computes a cross-correlation. ``F.conv2d`` itself gets the same numbers, up to
-    float rounding, from optimised routines that do not loop over positions in Python.
+    For every output position the function cuts out the window of the zero-padded
+    input that the kernel covers (every ``dilation``-th pixel), multiplies it with
+    each filter and sums over channels and kernel positions in one tensor operation.
+    Like ``F.conv2d``, it does not flip the kernel: strictly speaking it computes a
+    cross-correlation. ``F.conv2d`` itself gets the same numbers, up to float
+    rounding, from optimised routines that do not loop over positions in Python.
+
+    Args:
+        x: the input batch, a float tensor of shape ``(N, C, H, W)``.
+        weight: the filters, of shape ``(O, C, kH, kW)``.
+        bias: one number per filter, shape ``(O,)``; None adds nothing.
+        stride: the step between windows, an int or an ``(h, w)`` pair.
+        padding: zeros added on each side, an int or an ``(h, w)`` pair.
+        dilation: the spacing of the kernel's taps, an int or an ``(h, w)`` pair.
+
+    Returns:
+        The output, of shape ``(N, O, out_h, out_w)``.
+
+    Raises:
+        TypeError: an argument has the wrong type, or a tensor is not floating-point.
+        ValueError: a shape, a value or the devices do not fit together.
     """
     _check_inputs(x, weight, bias)
     kernel_h, kernel_w = weight.shape[2:]
@@ -37,9 +52,9 @@ def conv2d_reference(
     out_h, out_w = conv_output_size(
         (x.shape[2], x.shape[3]), (kernel_h, kernel_w), stride, padding, dilation
     )
-    (stride_h, stride_w), (pad_h, pad_w), (dil_h, dil_w) = (
-        _pair(v) for v in (stride, padding, dilation)
-    )
+    stride_h, stride_w = _checks.int_pair("stride", stride)
+    pad_h, pad_w = _checks.int_pair("padding", padding)
+    dil_h, dil_w = _checks.int_pair("dilation", dilation)
     # zeros around the border: left, right, top, bottom
     padded = F.pad(x, (pad_w, pad_w, pad_h, pad_h))
 
@@ -60,21 +75,14 @@ def conv2d_reference(
     return out
 
 
-def _pair(value: IntOrPair) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else value
-
-
 def _check_inputs(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
 ) -> None:
     """Raise a clear error when the tensors cannot be convolved."""
-    for name, tensor in (("x", x), ("weight", weight), ("bias", bias)):
-        if tensor is None and name == "bias":
+    for name, value in (("x", x), ("weight", weight), ("bias", bias)):
+        if value is None and name == "bias":
             continue
-        if not isinstance(tensor, torch.Tensor):
-            raise TypeError(
-                f"{name} must be a torch.Tensor, got {type(tensor).__name__}"
-            )
+        tensor = _checks.tensor(name, value)
         if not tensor.is_floating_point():
             raise TypeError(
                 f"{name} must be a floating-point tensor, got {tensor.dtype}"

@@ -13,6 +13,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 
+from cnnbook import _checks
 from cnnbook.conv import conv2d_reference
 
 MAX_CELLS = 12
@@ -37,22 +38,30 @@ def plot_conv_steps(
 ) -> Figure:
     """Draw a convolution one output cell at a time and return the figure.
 
-    ``image`` is a small ``(H, W)`` tensor and ``kernel`` a ``(kH, kW)`` tensor. Each
-    row of the figure shows one output position: the input (zero-padded, with the
+    Each row of the figure shows one output position: the input (zero-padded, with the
     padding shaded, when ``padding`` > 0) with the cells under the kernel highlighted,
-    the kernel, and the output so far with the new cell outlined. ``positions`` lists
-    the output cells ``(row, column)`` to show; by default the first two, the first of
-    the second row, and the last. ``stride``, ``padding`` and ``dilation`` are ints,
-    the same along both sides.
+    the kernel, and the output so far with the new cell outlined.
+
+    Args:
+        image: a small ``(H, W)`` tensor; padded, at most ``MAX_CELLS`` cells a side.
+        kernel: a ``(kH, kW)`` tensor.
+        stride: the step between windows, the same along both sides.
+        padding: zeros added on each side; 0 adds none.
+        dilation: the spacing of the kernel's taps; 1 means adjacent cells.
+        positions: the output cells ``(row, column)`` to show, one per row of the
+            figure; None shows the first two, the first of the second row, and the
+            last.
+
+    Raises:
+        TypeError: an argument has the wrong type.
+        ValueError: a shape or value is out of range, or the padded input is too
+            large to draw.
     """
     image, kernel = _as_grid("image", image), _as_grid("kernel", kernel)
-    _check_ints(stride=stride, padding=padding, dilation=dilation)
-    padded = F.pad(image, (padding,) * 4) if padding > 0 else image
-    if max(padded.shape) > MAX_CELLS:
-        raise ValueError(
-            f"the padded input is {tuple(padded.shape)}; "
-            f"keep it within {MAX_CELLS} x {MAX_CELLS} to draw it"
-        )
+    stride = _checks.positive_int("stride", stride)
+    padding = _checks.int_at_least("padding", padding, 0)
+    dilation = _checks.positive_int("dilation", dilation)
+    padded = _padded_input(image, padding)
     out = conv2d_reference(
         image[None, None],
         kernel[None, None],
@@ -60,61 +69,44 @@ def plot_conv_steps(
         padding=padding,
         dilation=dilation,
     )[0, 0]
-    positions = _check_positions(positions, tuple(out.shape))
-
-    input_title = f"padded input (padding={padding})" if padding else "input"
-    titles = [
-        (
-            input_title,
-            "kernel",
-            f"output[{row}, {col}] = {out[row, col].item():g}",
-        )
-        for row, col in positions
-    ]
+    positions = _check_positions(positions, (out.shape[0], out.shape[1]))
+    titles = _step_titles(out, positions, padding)
     fig, axes = _step_axes(padded.shape, kernel.shape, out.shape, titles)
-    shade = np.zeros(padded.shape)
-    if padding > 0:
-        shade[:padding] = shade[-padding:] = 0.15
-        shade[:, :padding] = shade[:, -padding:] = 0.15
-    order = [(r, c) for r in range(out.shape[0]) for c in range(out.shape[1])]
+    padding_shade = _padding_shade(padded.shape, padding)
     for (row, col), (ax_in, ax_k, ax_out) in zip(positions, axes, strict=True):
-        top, left = row * stride, col * stride  # the window's top-left input cell
-        taps = [
-            (top + dilation * a, left + dilation * b)
-            for a in range(kernel.shape[0])
-            for b in range(kernel.shape[1])
-        ]
-        _grid(ax_in, padded.numpy(), shade, highlight=taps)
-        _grid(ax_k, kernel.numpy(), np.zeros(kernel.shape), highlight=[])
-        shown = np.full(out.shape, np.nan)  # cells not computed yet stay empty
-        for r, c in order[: order.index((row, col)) + 1]:
-            shown[r, c] = out[r, c].item()
-        _grid(ax_out, shown, np.zeros(out.shape), highlight=[], outline=(row, col))
+        covered = _covered_cells(row * stride, col * stride, kernel.shape, dilation)
+        _draw_cells(ax_in, padded.numpy(), padding_shade, highlight=covered)
+        _draw_cells(ax_k, kernel.numpy())
+        _draw_cells(ax_out, _outputs_so_far(out, row, col), outline=(row, col))
     return fig
 
 
-def _check_ints(**values: object) -> None:
-    """Raise ``TypeError`` naming the first value that is not an int."""
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {value!r}")
+# --- checks ---------------------------------------------------------------------
 
 
 def _as_grid(name: str, value: object) -> torch.Tensor:
     """Check that ``value`` is a 2-D tensor and return it as a float CPU tensor."""
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(
-            f"{name} must be a 2-D tensor (H, W), got {type(value).__name__}"
-        )
-    if value.dim() != 2:
+    grid = _checks.tensor(name, value)
+    if grid.dim() != 2:
         raise ValueError(
-            f"{name} must be a 2-D tensor (H, W), got shape {tuple(value.shape)}"
+            f"{name} must be a 2-D tensor (H, W), got {_checks.describe(grid)}"
         )
-    return value.detach().float().cpu()
+    return grid.detach().float().cpu()
+
+
+def _padded_input(image: torch.Tensor, padding: int) -> torch.Tensor:
+    """``image`` with ``padding`` zeros on each side; ``ValueError`` if too large."""
+    padded = F.pad(image, (padding,) * 4) if padding > 0 else image
+    if max(padded.shape) > MAX_CELLS:
+        raise ValueError(
+            f"the padded input is {tuple(padded.shape)}; "
+            f"keep it within {MAX_CELLS} x {MAX_CELLS} to draw it"
+        )
+    return padded
 
 
 def _check_positions(
-    positions: Sequence[tuple[int, int]] | None, out_shape: tuple[int, int]
+    positions: object, out_shape: tuple[int, int]
 ) -> list[tuple[int, int]]:
     """Return the output cells to draw: ``positions``, checked, or the default ones."""
     last = (out_shape[0] - 1, out_shape[1] - 1)
@@ -122,12 +114,16 @@ def _check_positions(
         first_row_second = (0, min(1, last[1]))
         second_row_first = (min(1, last[0]), 0)
         return list(dict.fromkeys([(0, 0), first_row_second, second_row_first, last]))
+    if not isinstance(positions, (list, tuple)):
+        raise TypeError(
+            f"positions must be a list of (row, column) tuples, got {positions!r}"
+        )
     checked = []
     for position in positions:
         if not (
             isinstance(position, tuple)
             and len(position) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in position)
+            and all(_checks.is_int(v) for v in position)
         ):
             raise TypeError(
                 f"each position must be a (row, column) tuple of ints, got {position!r}"
@@ -135,10 +131,55 @@ def _check_positions(
         row, col = position
         if not (0 <= row <= last[0] and 0 <= col <= last[1]):
             raise ValueError(f"position {position} is outside the {out_shape} output")
-        checked.append(position)
+        checked.append((row, col))
     if not checked:
         raise ValueError("positions must list at least one output cell")
     return checked
+
+
+# --- geometry -------------------------------------------------------------------
+
+
+def _covered_cells(
+    top: int, left: int, kernel_shape: Sequence[int], dilation: int
+) -> list[tuple[int, int]]:
+    """The input cells under the kernel whose top-left tap is at ``(top, left)``."""
+    return [
+        (top + dilation * a, left + dilation * b)
+        for a in range(kernel_shape[0])
+        for b in range(kernel_shape[1])
+    ]
+
+
+def _padding_shade(shape: Sequence[int], padding: int) -> np.ndarray:
+    """Grey levels for a padded input: light grey on the padding, 0 inside."""
+    shade = np.zeros(tuple(shape))
+    if padding > 0:
+        shade[:padding] = shade[-padding:] = 0.15
+        shade[:, :padding] = shade[:, -padding:] = 0.15
+    return shade
+
+
+def _outputs_so_far(out: torch.Tensor, row: int, col: int) -> np.ndarray:
+    """``out`` up to cell ``(row, col)`` in reading order; NaN for the cells after."""
+    shown = np.full(out.numel(), np.nan)
+    count = row * out.shape[1] + col + 1  # cells visited so far, row by row
+    shown[:count] = out.reshape(-1)[:count].numpy()
+    return shown.reshape(tuple(out.shape))
+
+
+# --- drawing --------------------------------------------------------------------
+
+
+def _step_titles(
+    out: torch.Tensor, positions: list[tuple[int, int]], padding: int
+) -> list[tuple[str, str, str]]:
+    """The three panel titles (input, kernel, output) of each step."""
+    input_title = f"padded input (padding={padding})" if padding else "input"
+    return [
+        (input_title, "kernel", f"output[{row}, {col}] = {out[row, col].item():g}")
+        for row, col in positions
+    ]
 
 
 def _step_axes(
@@ -188,20 +229,23 @@ def _text_width(text: str) -> float:
     return width / 72
 
 
-def _grid(
+def _draw_cells(
     ax: Axes,
     values: np.ndarray,
-    shade: np.ndarray,
+    background: np.ndarray | None = None,
     *,
-    highlight: list[tuple[int, int]],
+    highlight: Sequence[tuple[int, int]] = (),
     outline: tuple[int, int] | None = None,
 ) -> None:
-    """Draw ``values`` as a table of cells.
+    """Draw ``values`` as a table of cells, each with its number; NaN stays blank.
 
-    Cells are grey where ``shade`` > 0 and orange where listed in ``highlight``; the
-    ``outline`` cell gets a blue frame; NaN values are left blank.
+    ``background`` gives each cell a grey level from 0 (white, also when None) to 1;
+    cells listed in ``highlight`` are orange, and the ``outline`` cell gets a blue
+    frame.
     """
-    ax.imshow(shade, cmap="Greys", vmin=0, vmax=1)
+    if background is None:
+        background = np.zeros(values.shape)
+    ax.imshow(background, cmap="Greys", vmin=0, vmax=1)
     for r, c in highlight:
         ax.add_patch(
             Rectangle(

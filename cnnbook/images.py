@@ -12,6 +12,8 @@ import torch
 import torchvision.transforms as T
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cnnbook import _checks
+
 SAMPLE_IMAGE = "chelsea.png"
 """The name of the bundled photo, "Chelsea the cat" by Stefan van der Walt (CC0).
 
@@ -47,15 +49,20 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
     more. Transparent pixels are laid over white, and an EXIF orientation tag is
     applied.
 
-    Raises ``FileNotFoundError``, ``IsADirectoryError`` or ``ValueError``, each naming
-    the file, for a missing path, a folder, and an empty, truncated, unreadable or
-    oversized image. "Oversized" means larger than PIL's decompression-bomb limit,
-    ``PIL.Image.MAX_IMAGE_PIXELS``; such a file is refused before it is decoded.
+    Args:
+        path: the image file, a str or a ``pathlib.Path``.
+
+    Raises:
+        TypeError: ``path`` is not a str or path.
+        FileNotFoundError: nothing is at ``path``.
+        IsADirectoryError: ``path`` is a folder.
+        ValueError: the file is empty, truncated, unreadable or oversized: larger
+            than PIL's decompression-bomb limit, ``PIL.Image.MAX_IMAGE_PIXELS``
+            (such a file is refused before it is decoded).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(
-            "load_image expects a file path (str or os.PathLike), "
-            f"got {type(path).__name__}"
+            f"path must be a file path (str or os.PathLike), got {type(path).__name__}"
         )
     path = Path(path)
     if not path.exists():
@@ -104,29 +111,24 @@ def to_batch(
 ) -> torch.Tensor:
     """Resize ``img`` and return it as a ``(1, 3, H, W)`` float tensor in [0, 1].
 
-    ``size`` is ``(H, W)``, or one int for a square ``(size, size)``; the aspect ratio
-    is not kept, exactly as with ``torchvision.transforms.Resize((H, W))``. The tensor
-    is moved to ``device`` when one is given.
+    Args:
+        img: the image, in any PIL mode; it is converted to RGB.
+        size: the output's ``(H, W)``, or one int for a square. The aspect ratio is
+            not kept, exactly as with ``torchvision.transforms.Resize((H, W))``.
+        device: where to put the tensor; None leaves it on the CPU.
+
+    Raises:
+        TypeError: ``img`` is not a PIL image, or ``size`` not an int or a pair.
+        ValueError: ``size`` is not positive or not a pair.
     """
     if not isinstance(img, Image.Image):
-        raise TypeError(f"to_batch expects a PIL.Image, got {type(img).__name__}")
-    transform = T.Compose([T.Resize(_size_pair(size)), T.ToTensor()])
-    batch = transform(img.convert("RGB")).unsqueeze(0)
-    return batch if device is None else batch.to(device)
-
-
-def _size_pair(size: int | tuple[int, int]) -> tuple[int, int]:
-    """Validate ``size`` and return it as ``(H, W)``."""
-    pair = (size, size) if isinstance(size, int) else size
-    if (
-        not isinstance(pair, tuple)
-        or len(pair) != 2
-        or not all(
-            isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in pair
-        )
-    ):
+        raise TypeError(f"img must be a PIL.Image, got {type(img).__name__}")
+    height, width = _checks.int_pair("size", size)
+    if min(height, width) < 1:
         raise ValueError(
-            "size must be a positive int or an (H, W) pair of positive ints, "
+            "size must be a positive int or an (h, w) pair of positive ints, "
             f"got {size!r}"
         )
-    return pair
+    transform = T.Compose([T.Resize((height, width)), T.ToTensor()])
+    batch: torch.Tensor = transform(img.convert("RGB")).unsqueeze(0)
+    return batch if device is None else batch.to(device)

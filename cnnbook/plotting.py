@@ -12,10 +12,13 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from PIL import Image
+
+from cnnbook import _checks
 
 
 def use_compact_figures(quality: int = 85, png_scale: int = 2) -> None:
@@ -29,19 +32,17 @@ def use_compact_figures(quality: int = 85, png_scale: int = 2) -> None:
     :func:`figure_format` makes the choice. Every figure is saved with a tight box, so a
     title or label that sticks out of the canvas is kept, not clipped. Outside IPython
     (a plain script) this does nothing.
+
+    Args:
+        quality: the JPEG quality, from 1 to 95.
+        png_scale: how many times the figure's resolution to save a PNG at, 1 to 4.
+
+    Raises:
+        TypeError: an argument is not an int.
+        ValueError: an argument is out of its range.
     """
-    if (
-        isinstance(quality, bool)
-        or not isinstance(quality, int)
-        or not 1 <= quality <= 95
-    ):
-        raise ValueError(f"quality must be an int from 1 to 95, got {quality!r}")
-    if (
-        isinstance(png_scale, bool)
-        or not isinstance(png_scale, int)
-        or not 1 <= png_scale <= 4
-    ):
-        raise ValueError(f"png_scale must be an int from 1 to 4, got {png_scale!r}")
+    _checks.int_between("quality", quality, 1, 95)
+    _checks.int_between("png_scale", png_scale, 1, 4)
     try:
         from IPython import get_ipython
     except ImportError:
@@ -64,6 +65,12 @@ def figure_format(fig: Figure) -> Literal["png", "jpeg"]:
     """Return the format that :func:`use_compact_figures` gives ``fig``.
 
     ``"jpeg"`` when it shows images and no text drawn over them, ``"png"`` otherwise.
+
+    Args:
+        fig: the figure.
+
+    Raises:
+        TypeError: ``fig`` is not a ``matplotlib.figure.Figure``.
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
@@ -103,10 +110,22 @@ def show_image(
 ) -> Figure:
     """Draw an RGB image and return the figure that holds it.
 
-    ``image`` is a PIL image, or a tensor of shape ``(3, H, W)`` or ``(1, 3, H, W)``
-    with values in [0, 1] on any device. Draws into ``ax`` when given, otherwise into a
-    new figure ``height`` inches tall.
+    Args:
+        image: a PIL image, or a tensor of shape ``(3, H, W)`` or ``(1, 3, H, W)``
+            with values in [0, 1], on any device.
+        title: a title above the image; None for none.
+        ax: the axes to draw into; None makes a new figure.
+        height: the new figure's height in inches (unused with ``ax``).
+
+    Raises:
+        TypeError: an argument has the wrong type.
+        ValueError: the image is empty, or a tensor has the wrong shape or values
+            outside [0, 1].
     """
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    _checks.finite_positive("height", height)
+    pixels: Image.Image | np.ndarray
     if isinstance(image, Image.Image):
         pixels = image.convert("RGB")
         width_px, height_px = pixels.size
@@ -136,11 +155,10 @@ def show_image(
             )
         # (C, H, W) -> (H, W, C), as matplotlib wants
         pixels = rgb.permute(1, 2, 0).numpy()
-        height_px, width_px = pixels.shape[:2]
+        height_px, width_px = rgb.shape[1:]
     else:
         raise TypeError(
-            "show_image expects a PIL.Image or a torch.Tensor, "
-            f"got {type(image).__name__}"
+            f"image must be a PIL.Image or a torch.Tensor, got {type(image).__name__}"
         )
 
     if ax is None:
@@ -152,7 +170,9 @@ def show_image(
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    return ax.figure
+    root = ax.get_figure(root=True)
+    assert root is not None  # an Axes always belongs to a figure
+    return root
 
 
 def plot_feature_maps(
@@ -168,33 +188,46 @@ def plot_feature_maps(
 ) -> Figure:
     """Draw every channel of a feature map in a grid and return the figure.
 
-    ``maps`` has shape ``(C, H, W)`` or ``(1, C, H, W)``, on any device, with any
-    number of channels; the grid has ``ncols`` columns (by default about
-    ``sqrt(2 C)``). Panel ``i`` is titled ``f"{title_prefix} {i}"``, counting from 0
-    like tensor indices, unless ``titles`` gives one title per channel.
-
     ``scale="channel"`` stretches each panel to its own min..max, which shows structure
     but makes panels incomparable. ``scale="shared"`` puts every panel on one colour
     scale, from ``vlim`` when given or else the overall min..max, and adds a colour bar.
+
+    Args:
+        maps: shape ``(C, H, W)`` or ``(1, C, H, W)``, any number of channels, on
+            any device.
+        title_prefix: panel ``i`` is titled ``f"{title_prefix} {i}"``, counting
+            from 0 like tensor indices.
+        titles: one title per channel, instead of the numbered ones.
+        scale: ``"channel"`` or ``"shared"``, as above.
+        vlim: ``(low, high)`` of the shared scale; None for the data's min..max.
+        cmap: the name of a matplotlib colour map.
+        ncols: columns in the grid; None for about ``sqrt(2 C)``.
+        panel_size: the width of a panel in inches.
+
+    Raises:
+        TypeError: an argument has the wrong type.
+        ValueError: a value is out of range or does not fit ``maps``.
     """
     fmap = _as_chw(maps)
     channels, height, width = fmap.shape
     if titles is None:
         titles = [f"{title_prefix} {index}" for index in range(channels)]
-    elif isinstance(titles, str) or len(titles) != channels:
+    elif isinstance(titles, str) or not isinstance(titles, Sequence):
+        raise TypeError(f"titles must be a sequence of strings, got {titles!r}")
+    elif len(titles) != channels:
         raise ValueError(
-            f"titles must be a sequence of {channels} strings, one per channel"
+            f"titles must be a sequence of {channels} strings, one per channel, "
+            f"got {len(titles)}"
         )
-    if scale not in ("channel", "shared"):
-        raise ValueError(f"scale must be 'channel' or 'shared', got {scale!r}")
+    _checks.choice("scale", scale, ("channel", "shared"))
     if vlim is not None and scale != "shared":
         raise ValueError(
             "vlim sets one colour scale for all panels; pass scale='shared' with it"
         )
     if ncols is None:
         ncols = min(channels, math.ceil(math.sqrt(2 * channels)))
-    elif isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    _checks.positive_int("ncols", ncols)
+    _checks.finite_positive("panel_size", panel_size)
     if scale == "shared" and vlim is None:
         low, high = fmap.min().item(), fmap.max().item()
         if low == high:
@@ -203,8 +236,8 @@ def plot_feature_maps(
             pad = 0.5 * max(1.0, abs(low))
             low, high = low - pad, high + pad
         vlim = (low, high)
-    if vlim is not None and not vlim[0] < vlim[1]:
-        raise ValueError(f"vlim must be (low, high) with low < high, got {vlim!r}")
+    if vlim is not None:
+        _check_vlim(vlim)
 
     ncols = min(ncols, channels)
     nrows = math.ceil(channels / ncols)
@@ -227,37 +260,42 @@ def plot_feature_maps(
     return fig
 
 
+def _check_vlim(vlim: object) -> None:
+    """Raise unless ``vlim`` is a ``(low, high)`` tuple of numbers with low < high."""
+    rule = f"vlim must be (low, high) with low < high, got {vlim!r}"
+    if not isinstance(vlim, tuple) or not all(_checks.is_real(v) for v in vlim):
+        raise TypeError(rule)
+    if len(vlim) != 2 or not vlim[0] < vlim[1]:
+        raise ValueError(rule)
+
+
 def _as_chw(maps: torch.Tensor) -> torch.Tensor:
     """Check ``maps`` is one ``(C, H, W)`` feature map and return it as float on CPU."""
-    if not isinstance(maps, torch.Tensor):
-        raise TypeError(
-            "expected a torch.Tensor of shape (C, H, W) or (1, C, H, W), "
-            f"got {type(maps).__name__}"
-        )
+    maps = _checks.tensor("maps", maps)
     if maps.is_complex():
-        raise TypeError("expected a real-valued tensor, got a complex one")
+        raise TypeError("maps must be real-valued, got a complex tensor")
     if maps.dim() == 4:
         if maps.shape[0] != 1:
             raise ValueError(
-                f"expected one feature map, got a batch of {maps.shape[0]} "
+                f"maps must be one feature map, got a batch of {maps.shape[0]} "
                 f"(shape {tuple(maps.shape)}); pick one sample, for example maps[0]"
             )
         maps = maps[0]
     if maps.dim() != 3:
         raise ValueError(
-            "expected shape (C, H, W) or (1, C, H, W), "
+            "maps must have shape (C, H, W) or (1, C, H, W), "
             f"got {maps.dim()} dimensions {tuple(maps.shape)}"
         )
     if maps.shape[0] == 0:
-        raise ValueError("expected at least one channel, got 0")
+        raise ValueError("maps must have at least one channel, got 0")
     if maps.shape[1] == 0 or maps.shape[2] == 0:
         raise ValueError(
-            "expected non-empty maps, "
+            "maps must not be empty, "
             f"got height x width {maps.shape[1]} x {maps.shape[2]}"
         )
     fmap = maps.detach().float().cpu()
     if not torch.isfinite(fmap).all():
-        raise ValueError("feature maps contain NaN or infinite values")
+        raise ValueError("maps must be finite, got NaN or infinite values")
     return fmap
 
 
@@ -267,15 +305,27 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str]) -> F
     Rows are the true class, columns the predicted class. The colour shows each count as
     a share of its row (the true class), from 0 to 1, so classes of different sizes are
     comparable; the number printed in each cell is the count.
+
+    Args:
+        matrix: a square tensor of counts; row ``i`` column ``j`` counts the
+            samples of class ``i`` predicted as class ``j``.
+        class_names: one name per class, in the order of the rows.
+
+    Raises:
+        TypeError: ``matrix`` is not a tensor, or ``class_names`` not a sequence.
+        ValueError: ``matrix`` is not square or has negative entries, or
+            ``class_names`` has the wrong length.
     """
-    if (
-        not isinstance(matrix, torch.Tensor)
-        or matrix.dim() != 2
-        or matrix.shape[0] != matrix.shape[1]
-    ):
-        raise ValueError(f"matrix must be a square 2-D tensor, got {_shape_of(matrix)}")
-    if isinstance(class_names, str) or len(class_names) != matrix.shape[0]:
-        raise ValueError(f"class_names must name all {matrix.shape[0]} classes")
+    _checks.tensor("matrix", matrix)
+    if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(
+            f"matrix must be a square 2-D tensor, got {_checks.describe(matrix)}"
+        )
+    names_rule = f"class_names must name all {matrix.shape[0]} classes"
+    if isinstance(class_names, str) or not isinstance(class_names, Sequence):
+        raise TypeError(f"{names_rule}, got {class_names!r}")
+    if len(class_names) != matrix.shape[0]:
+        raise ValueError(f"{names_rule}, got {len(class_names)} names")
     counts = matrix.detach().cpu().to(torch.int64)
     if (counts < 0).any():
         raise ValueError("a confusion matrix holds counts; it has negative entries")
@@ -310,24 +360,33 @@ def plot_rgb_filters(
 ) -> Figure:
     """Draw the filters of a first convolution layer as small RGB tiles.
 
-    ``weight`` has shape ``(O, 3, kH, kW)``. Each filter is stretched to its own range
-    (its lowest weight over all three colours maps to 0, its highest to 1), as is usual
-    for first-layer filters: the tiles show patterns, not magnitudes.
+    Each filter is stretched to its own range (its lowest weight over all three colours
+    maps to 0, its highest to 1), as is usual for first-layer filters: the tiles show
+    patterns, not magnitudes.
+
+    Args:
+        weight: the layer's weight, shape ``(O, 3, kH, kW)``.
+        ncols: the most tiles in a row.
+        panel_size: the width of a tile in inches.
+
+    Raises:
+        TypeError: an argument has the wrong type.
+        ValueError: ``weight`` has the wrong shape or is empty, or a number is not
+            positive.
     """
-    if (
-        not isinstance(weight, torch.Tensor)
-        or weight.dim() != 4
-        or weight.shape[1] != 3
-    ):
+    _checks.tensor("weight", weight)
+    if weight.dim() != 4 or weight.shape[1] != 3:
         raise ValueError(
-            f"weight must have shape (out_channels, 3, kH, kW), got {_shape_of(weight)}"
+            "weight must have shape (out_channels, 3, kH, kW), "
+            f"got {_checks.describe(weight)}"
         )
     if weight.numel() == 0:
         raise ValueError(
-            f"weight must hold at least one non-empty filter, got {_shape_of(weight)}"
+            "weight must hold at least one non-empty filter, "
+            f"got {_checks.describe(weight)}"
         )
-    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    _checks.positive_int("ncols", ncols)
+    _checks.finite_positive("panel_size", panel_size)
     filters = weight.detach().float().cpu()
     low = filters.amin(dim=(1, 2, 3), keepdim=True)
     high = filters.amax(dim=(1, 2, 3), keepdim=True)
@@ -341,11 +400,3 @@ def plot_rgb_filters(
         if index < len(tiles):
             ax.imshow(tiles[index].permute(1, 2, 0).numpy(), interpolation="nearest")
     return fig
-
-
-def _shape_of(value: object) -> str:
-    return (
-        f"shape {tuple(value.shape)}"
-        if isinstance(value, torch.Tensor)
-        else type(value).__name__
-    )

@@ -8,10 +8,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import overload
+
+from cnnbook import _checks
 
 IntOrPair = int | tuple[int, int]
 
 
+# The overloads tell a type checker that ints give an int and a pair of sizes a pair.
+@overload
+def conv_output_size(
+    size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int: ...
+@overload
+def conv_output_size(
+    size: tuple[int, int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> tuple[int, int]: ...
+@overload
+def conv_output_size(
+    size: IntOrPair,
+    kernel_size: IntOrPair,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> IntOrPair: ...
 def conv_output_size(
     size: IntOrPair,
     kernel_size: IntOrPair,
@@ -24,10 +48,20 @@ def conv_output_size(
     With ``span = dilation * (kernel_size - 1) + 1``, the pixels the kernel covers:
     ``out = floor((size + 2 * padding - span) / stride) + 1``.
 
-    Every argument is an int or an ``(h, w)`` pair; the result is an int when all of
-    them are ints, otherwise an ``(h, w)`` pair. Raises ``TypeError`` for an argument of
-    the wrong type, and ``ValueError`` naming the argument at fault when a value is out
-    of range or the kernel does not fit in the padded input.
+    Args:
+        size: the input's height and width, or one int for both.
+        kernel_size: the kernel's height and width, or one int for both.
+        stride: the step between windows; 1 visits every position.
+        padding: zeros added on each side; 0 adds none.
+        dilation: the spacing of the kernel's taps; 1 means adjacent pixels.
+
+    Returns:
+        An int when every argument is an int, otherwise an ``(h, w)`` pair.
+
+    Raises:
+        TypeError: an argument is neither an int nor a pair of ints.
+        ValueError: a value is out of range, or the kernel does not fit in the
+            padded input; the message names the argument at fault.
     """
     args = {
         "size": size,
@@ -44,6 +78,33 @@ def conv_output_size(
     return _result(out, args)
 
 
+@overload
+def pool_output_size(
+    size: int,
+    kernel_size: int,
+    stride: int | None = None,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> int: ...
+@overload
+def pool_output_size(
+    size: tuple[int, int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+) -> tuple[int, int]: ...
+@overload
+def pool_output_size(
+    size: IntOrPair,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    ceil_mode: bool = False,
+) -> IntOrPair: ...
 def pool_output_size(
     size: IntOrPair,
     kernel_size: IntOrPair,
@@ -54,14 +115,24 @@ def pool_output_size(
 ) -> IntOrPair:
     """Return the output height/width of max or average pooling, as PyTorch does.
 
-    ``stride`` defaults to ``kernel_size``. With ``ceil_mode=True`` the division rounds
-    up, but a window that would start in the right or bottom padding is dropped. As in
-    PyTorch, ``padding`` may be at most half of ``kernel_size``.
+    Args:
+        size: the input's height and width, or one int for both.
+        kernel_size: the window's height and width, or one int for both.
+        stride: the step between windows; None (the default) means ``kernel_size``.
+        padding: padding on each side, at most half of ``kernel_size`` (as in
+            PyTorch); 0 adds none.
+        dilation: the spacing of the window's taps; 1 means adjacent pixels.
+        ceil_mode: round the division up instead of down; a window that would
+            start in the right or bottom padding is still dropped.
 
-    Arguments are ints or ``(h, w)`` pairs, as for :func:`conv_output_size`.
+    Returns:
+        An int when every argument is an int, otherwise an ``(h, w)`` pair.
+
+    Raises:
+        TypeError: an argument has the wrong type (as for :func:`conv_output_size`).
+        ValueError: a value is out of range; the message names the argument.
     """
-    if not isinstance(ceil_mode, bool):
-        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
+    _checks.flag("ceil_mode", ceil_mode)
     args = {
         "size": size,
         "kernel_size": kernel_size,
@@ -85,19 +156,16 @@ def pool_output_size(
     return _result(out, args)
 
 
-def _checked_dims(args: dict[str, IntOrPair]) -> list[tuple[int, ...]]:
+def _checked_dims(
+    args: dict[str, IntOrPair],
+) -> list[tuple[int, int, int, int, int]]:
     """Per dimension (height, width): the values of ``args`` in order, range-checked."""
-    pairs = _as_pairs(args)
+    pairs = [_checks.int_pair(name, value) for name, value in args.items()]
     dims = []
     for dim in range(2):
-        n, k, s, p, d = (pairs[name][dim] for name in args)
-        _check_range(
-            size=n,
-            kernel_size=k,
-            stride=s,
-            padding=p,
-            dilation=d,
-            where=_where(args, dim),
+        n, k, s, p, d = (
+            _check_range(name, pair[dim], _where(args, dim))
+            for name, pair in zip(args, pairs, strict=True)
         )
         dims.append((n, k, s, p, d))
     return dims
@@ -108,28 +176,33 @@ def receptive_fields(
 ) -> list[tuple[int, int]]:
     """Return the receptive field and the jump after each layer of a stack.
 
-    Each layer is ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)``.
     After layer ``i``, one output pixel sees a ``field x field`` square of the input,
     and neighbouring output pixels are ``jump`` input pixels apart:
     ``field += dilation * (kernel_size - 1) * jump`` and then ``jump *= stride``.
+
+    Args:
+        layers: one ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)``
+            tuple of ints per layer, first layer first.
+
+    Returns:
+        One ``(field, jump)`` pair per layer.
+
+    Raises:
+        TypeError: a layer is not a tuple of ints.
+        ValueError: a layer has the wrong length or a value out of range.
     """
     field, jump = 1, 1
     result = []
     for index, layer in enumerate(layers):
-        shape = "(kernel_size, stride[, dilation])"
-        if not isinstance(layer, tuple) or not all(_is_int(v) for v in layer):
-            raise TypeError(
-                f"layer {index} must be a tuple of ints {shape}, got {layer!r}"
-            )
+        rule = f"layer {index} must be (kernel_size, stride[, dilation]), got {layer!r}"
+        if not isinstance(layer, tuple) or not all(_checks.is_int(v) for v in layer):
+            raise TypeError(rule)
         if len(layer) not in (2, 3):
-            raise ValueError(f"layer {index} must be {shape}, got {layer!r}")
-        kernel, stride, dilation = (*layer, 1) if len(layer) == 2 else layer
-        _check_range(
-            kernel_size=kernel,
-            stride=stride,
-            dilation=dilation,
-            where=f" (layer {index})",
-        )
+            raise ValueError(rule)
+        where = f" (layer {index})"
+        kernel = _check_range("kernel_size", layer[0], where)
+        stride = _check_range("stride", layer[1], where)
+        dilation = _check_range("dilation", layer[2] if len(layer) == 3 else 1, where)
         field += dilation * (kernel - 1) * jump
         jump *= stride
         result.append((field, jump))
@@ -139,12 +212,12 @@ def receptive_fields(
 _MINIMUM = {"size": 1, "kernel_size": 1, "stride": 1, "padding": 0, "dilation": 1}
 
 
-def _check_range(where: str, **values: int) -> None:
-    """Raise ``ValueError`` naming the first argument below its minimum."""
-    for name, value in values.items():
-        if value < _MINIMUM[name]:
-            rule = "non-negative" if _MINIMUM[name] == 0 else "at least 1"
-            raise ValueError(f"{name} must be {rule}, got {value}{where}")
+def _check_range(name: str, value: int, where: str) -> int:
+    """``value`` if it is at least the minimum for argument ``name``.
+
+    ``where`` (such as ``" (in the width)"``) follows the name in the message.
+    """
+    return _checks.int_at_least(f"{name}{where}", value, _MINIMUM[name])
 
 
 def _check_fits(n: int, k: int, p: int, d: int, span: int, dimension: str) -> None:
@@ -158,28 +231,6 @@ def _check_fits(n: int, k: int, p: int, d: int, span: int, dimension: str) -> No
             f"{where}kernel_size={k} with dilation={d} spans {span} pixels, more than "
             f"the padded input (size {n} + 2 * padding {p} = {n + 2 * p})"
         )
-
-
-def _as_pairs(args: dict[str, IntOrPair]) -> dict[str, tuple[int, int]]:
-    """Turn each int argument into an ``(h, w)`` pair, checking types on the way.
-
-    A value that is neither an int nor a tuple of ints raises ``TypeError``; a tuple of
-    the wrong length raises ``ValueError``.
-    """
-    pairs = {}
-    for name, value in args.items():
-        pair = (value, value) if _is_int(value) else value
-        rule = f"{name} must be an int or an (h, w) pair of ints, got {value!r}"
-        if not isinstance(pair, tuple) or not all(_is_int(v) for v in pair):
-            raise TypeError(rule)
-        if len(pair) != 2:
-            raise ValueError(rule)
-        pairs[name] = pair
-    return pairs
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _dimension(args: dict[str, IntOrPair], dim: int) -> str:

@@ -47,6 +47,8 @@ def test_flops_match_a_count_from_the_unfolded_matrix_product():
         (nn.Linear(3, 3), (1, 3, 8, 8), TypeError, "must be a torch.nn.Conv2d"),
         (nn.Conv2d(3, 8, 3), (1, 3, 8), ValueError, "four positive ints"),
         (nn.Conv2d(3, 8, 3), (1, 3, 0, 8), ValueError, "four positive ints"),
+        (nn.Conv2d(3, 8, 3), (1, 3, 8.0, 8), TypeError, "four positive ints"),
+        (nn.Conv2d(3, 8, 3), "1, 3, 8, 8", TypeError, "four positive ints"),
         (
             nn.Conv2d(3, 8, 3),
             (1, 4, 8, 8),
@@ -83,17 +85,25 @@ def test_time_call_measures_the_call_and_warms_up():
     ("kwargs", "error", "message"),
     [
         ({"fn": 3}, TypeError, "fn must be callable"),
-        ({"fn": print, "warmup": -1}, ValueError, "warmup must be an int >= 0"),
-        ({"fn": print, "min_run_time": 0}, ValueError, "min_run_time must be positive"),
+        (
+            {"fn": print, "warmup": -1},
+            ValueError,
+            "warmup must be a non-negative int, got -1",
+        ),
+        (
+            {"fn": print, "min_run_time": 0},
+            ValueError,
+            "min_run_time must be a finite number above 0, got 0",
+        ),
         (
             {"fn": print, "min_run_time": float("inf")},
             ValueError,
-            "min_run_time must be positive and finite, got inf",
+            "min_run_time must be a finite number above 0, got inf",
         ),
         (
             {"fn": print, "min_run_time": True},
-            ValueError,
-            "min_run_time must be positive and finite, got True",
+            TypeError,
+            "min_run_time must be a finite number above 0, got True",
         ),
     ],
 )
@@ -108,8 +118,14 @@ def test_peaks_of_known_and_unknown_devices():
     assert peak_tflops("NVIDIA H100 80GB HBM3", "bf16") == 989.4
     assert peak_tflops("NVIDIA H200", "tf32") == 494.7
     assert peak_tflops("CPU", "fp32") is None
-    with pytest.raises(ValueError, match="mode must be 'fp32', 'tf32' or 'bf16'"):
+    with pytest.raises(
+        ValueError, match="^mode must be 'fp32', 'tf32' or 'bf16', got 'fp16'$"
+    ):
         peak_tflops("NVIDIA H200", "fp16")
+    with pytest.raises(TypeError, match="mode must be 'fp32', 'tf32' or 'bf16'"):
+        peak_tflops("NVIDIA H200", 32)
+    with pytest.raises(TypeError, match="device_name must be a str, got NoneType"):
+        peak_tflops(None, "fp32")
 
 
 def test_time_call_batches_fast_calls_and_synchronises_cuda(monkeypatch):
@@ -177,12 +193,13 @@ def test_time_interleaved_median_ignores_one_slow_block(monkeypatch):
         (print, {}, TypeError, "fns must be a list or tuple of callables"),
         ([], {}, ValueError, "at least one callable"),
         ([print, 3], {}, TypeError, r"fns\[1\] must be callable, got int"),
-        ([print], {"warmup": 1.5}, ValueError, "warmup must be an int >= 0"),
-        ([print], {"min_run_time": -1}, ValueError, "min_run_time must be positive"),
-        ([print], {"min_run_time": "1"}, ValueError, "min_run_time must be positive"),
-        ([print], {"min_run_time": float("inf")}, ValueError, "and finite, got inf"),
-        ([print], {"min_run_time": float("nan")}, ValueError, "and finite, got nan"),
-        ([print], {"min_run_time": True}, ValueError, "and finite, got True"),
+        ([print], {"warmup": 1.5}, TypeError, "warmup must be a non-negative int"),
+        ([print], {"warmup": -1}, ValueError, "warmup must be a non-negative int"),
+        ([print], {"min_run_time": -1}, ValueError, "min_run_time must be a finite"),
+        ([print], {"min_run_time": "1"}, TypeError, "min_run_time must be a finite"),
+        ([print], {"min_run_time": float("inf")}, ValueError, "above 0, got inf"),
+        ([print], {"min_run_time": float("nan")}, ValueError, "above 0, got nan"),
+        ([print], {"min_run_time": True}, TypeError, "above 0, got True"),
     ],
 )
 def test_time_interleaved_bad_input(fns, kwargs, error, message):
@@ -262,13 +279,14 @@ def test_compare_times_tolerance():
 @pytest.mark.parametrize(
     ("args", "kwargs", "error", "message"),
     [
-        (("1", 1.0), {}, TypeError, "seconds must be a number, got str"),
-        ((1.0, True), {}, TypeError, "baseline must be a number, got bool"),
-        ((0.0, 1.0), {}, ValueError, "seconds must be positive and finite"),
-        ((1.0, float("inf")), {}, ValueError, "baseline must be positive and finite"),
-        ((1.0, float("nan")), {}, ValueError, "baseline must be positive and finite"),
-        ((1.0, 1.0), {"tolerance": -0.1}, ValueError, "tolerance must be >= 0"),
-        ((1.0, 1.0), {"tolerance": None}, TypeError, "tolerance must be a number"),
+        (("1", 1.0), {}, TypeError, "seconds must be a finite number above 0, got '1'"),
+        ((1.0, True), {}, TypeError, "baseline must be a finite number above 0"),
+        ((0.0, 1.0), {}, ValueError, "seconds must be a finite number above 0"),
+        ((1.0, float("inf")), {}, ValueError, "baseline must be a finite number"),
+        ((1.0, float("nan")), {}, ValueError, "baseline must be a finite number"),
+        ((1.0, 1.0), {"tolerance": -0.1}, ValueError, "tolerance must be a finite"),
+        ((1.0, 1.0), {"tolerance": None}, TypeError, "number of at least 0, got None"),
+        ((1.0, 1.0), {"tolerance": float("inf")}, ValueError, "of at least 0, got inf"),
     ],
 )
 def test_compare_times_bad_input(args, kwargs, error, message):

@@ -73,6 +73,13 @@ def test_matches_torch_conv2d(problem):
             "x must be a floating-point",
         ),
         (
+            torch.zeros(1, 1, 3, 3),
+            torch.zeros(1, 1, 1, 1, dtype=torch.int64),
+            None,
+            TypeError,
+            "weight must be a floating-point",
+        ),
+        (
             torch.zeros(1, 3, 3),
             torch.zeros(1, 1, 1, 1),
             None,
@@ -129,10 +136,20 @@ def test_rejects_mixed_devices():
 
 
 def test_bad_stride_is_named():
-    with pytest.raises(ValueError, match="stride must be at least 1"):
+    with pytest.raises(
+        ValueError, match=r"stride \(in the height\) must be a positive"
+    ):
         conv2d_reference(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1, 1), stride=0)
 
 
-def test_stride_of_the_wrong_type_is_named():
-    with pytest.raises(TypeError, match="stride must be an int or an"):
-        conv2d_reference(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1, 1), stride=1.5)
+@pytest.mark.parametrize("name", ["stride", "padding", "dilation"])
+def test_an_argument_of_the_wrong_type_is_named(name):
+    with pytest.raises(TypeError, match=f"{name} must be an int or an"):
+        conv2d_reference(
+            torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1, 1), **{name: 1.5}
+        )
+
+
+def test_padding_pair_pads_each_side_separately():
+    x, weight = torch.ones(1, 1, 3, 3), torch.ones(1, 1, 1, 1)
+    assert conv2d_reference(x, weight, padding=(1, 2)).shape == (1, 1, 5, 7)

@@ -42,10 +42,10 @@ def test_padding_stride_and_dilation_move_the_window():
     )
     ax_in = fig.axes[0]
     assert ax_in.images[0].get_array().shape == (7, 7)
-    taps = sorted(
+    covered = sorted(
         (p.get_y() + 0.5, p.get_x() + 0.5) for p in ax_in.patches if p.get_fill()
     )
-    assert taps == [(2, 2), (2, 4), (4, 2), (4, 4)]
+    assert covered == [(2, 2), (2, 4), (4, 2), (4, 4)]
 
 
 def test_default_positions():
@@ -83,7 +83,37 @@ def test_default_positions():
             torch.ones(4, 4),
             torch.ones(2, 2),
             {"stride": 0},
-            "stride must be at least 1",
+            "stride must be a positive int, got 0",
+        ),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"padding": -1},
+            "padding must be a non-negative int, got -1",
+        ),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"dilation": 0},
+            "dilation must be a positive int, got 0",
+        ),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"positions": []},
+            "positions must list at least one output cell",
+        ),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"positions": [(0, -1)]},
+            r"position \(0, -1\) is outside",
+        ),
+        (
+            torch.ones(3, 3),
+            torch.ones(4, 4),
+            {},
+            "spans 4 pixels, more than the padded input",
         ),
     ],
 )
@@ -95,12 +125,26 @@ def test_rejects_bad_input(image, kernel, kwargs, message):
 @pytest.mark.parametrize(
     ("image", "kernel", "kwargs", "message"),
     [
-        (torch.ones(4, 4), [[1.0]], {}, "kernel must be a 2-D tensor .* got list"),
+        (torch.ones(4, 4), [[1.0]], {}, "kernel must be a torch.Tensor, got list"),
+        (None, torch.ones(2, 2), {}, "image must be a torch.Tensor, got NoneType"),
         (
             torch.ones(4, 4),
             torch.ones(2, 2),
             {"padding": 1.0},
-            "padding must be an int",
+            "padding must be a non-negative int, got 1.0",
+        ),
+        (torch.ones(4, 4), torch.ones(2, 2), {"stride": True}, "stride must be"),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"positions": (0, 0)},
+            r"each position must be a \(row, column\) tuple of ints, got 0",
+        ),
+        (
+            torch.ones(4, 4),
+            torch.ones(2, 2),
+            {"positions": 3},
+            r"positions must be a list of \(row, column\) tuples, got 3",
         ),
         (torch.ones(4, 4), torch.ones(2, 2), {"dilation": (2, 2)}, "dilation must be"),
         (
@@ -172,3 +216,16 @@ def test_outline_is_one_clean_blue_line_on_the_grid(cell):
         px, py = ax_out.transData.transform((x, y))
         colour = pixels[round(pixels.shape[0] - py), round(px)]
         assert np.abs(colour - blue).max() < 0.05, ((x, y), colour)
+
+
+def test_only_the_padding_is_shaded():
+    fig = plot_conv_steps(
+        torch.ones(3, 3), torch.ones(2, 2), padding=1, positions=[(0, 0)]
+    )
+    ax_in, ax_k, ax_out = fig.axes
+    shade = ax_in.images[0].get_array()
+    assert shade.shape == (5, 5) and np.all(shade[1:4, 1:4] == 0)
+    border = np.concatenate([shade[0], shade[-1], shade[:, 0], shade[:, -1]])
+    assert np.all(border > 0)
+    assert not ax_k.images[0].get_array().any()
+    assert not ax_out.images[0].get_array().any()

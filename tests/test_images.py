@@ -159,7 +159,7 @@ def test_unreadable_file_keeps_its_permission_error(tmp_path, monkeypatch):
 
 
 def test_path_of_the_wrong_type():
-    with pytest.raises(TypeError, match="expects a file path"):
+    with pytest.raises(TypeError, match=r"path must be a file path \(str or os"):
         load_image(42)
 
 
@@ -186,13 +186,27 @@ def test_to_batch_converts_other_modes_and_moves_to_device():
 
 
 def test_to_batch_rejects_a_tensor():
-    with pytest.raises(TypeError, match="expects a PIL.Image, got Tensor"):
+    with pytest.raises(TypeError, match="img must be a PIL.Image, got Tensor"):
         to_batch(torch.zeros(3, 8, 8), 4)
 
 
-@pytest.mark.parametrize(
-    "size", [0, -3, (4,), (4, 0), (4, 4, 4), 2.5, True, (4, 2.0), "256"]
-)
-def test_to_batch_rejects_bad_sizes(size):
-    with pytest.raises(ValueError, match="size must be a positive int"):
+@pytest.mark.parametrize("size", [0, -3, (4, 0), (-1, 4)])
+def test_to_batch_rejects_sizes_below_one(size):
+    with pytest.raises(ValueError, match="size must be a positive int or an"):
         to_batch(Image.new("RGB", (8, 8)), size)
+
+
+@pytest.mark.parametrize("size", [(4,), (4, 4, 4)])
+def test_to_batch_rejects_a_size_that_is_not_a_pair(size):
+    with pytest.raises(ValueError, match=r"size must be an int or an \(h, w\) pair"):
+        to_batch(Image.new("RGB", (8, 8)), size)
+
+
+@pytest.mark.parametrize("size", [2.5, True, (4, 2.0), "256", [4, 4], None])
+def test_to_batch_rejects_sizes_of_the_wrong_type(size):
+    with pytest.raises(TypeError, match=r"size must be an int or an \(h, w\) pair"):
+        to_batch(Image.new("RGB", (8, 8)), size)
+
+
+def test_to_batch_size_pair_is_height_then_width():
+    assert to_batch(Image.new("RGB", (8, 8)), (2, 5)).shape == (1, 3, 2, 5)

@@ -110,9 +110,15 @@ def test_custom_titles():
     assert [ax.get_title() for ax in _panels(fig)] == ["conv", "ReLU"]
 
 
-@pytest.mark.parametrize("titles", [["only one"], "ab", ["a", "b", "c"]])
+@pytest.mark.parametrize("titles", [["only one"], ("a", "b", "c")])
 def test_rejects_a_title_count_that_does_not_match(titles):
     with pytest.raises(ValueError, match="titles must be a sequence of 2 strings"):
+        plot_feature_maps(torch.rand(2, 3, 3), titles=titles)
+
+
+@pytest.mark.parametrize("titles", ["ab", 2, {"a", "b"}])
+def test_rejects_titles_that_are_not_a_sequence(titles):
+    with pytest.raises(TypeError, match="titles must be a sequence of strings"):
         plot_feature_maps(torch.rand(2, 3, 3), titles=titles)
 
 
@@ -124,19 +130,19 @@ def test_custom_column_count():
 
 @pytest.mark.parametrize("bad", [[[[0.0]]], np.zeros((1, 2, 2)), None])
 def test_rejects_non_tensors(bad):
-    with pytest.raises(TypeError, match="expected a torch.Tensor"):
+    with pytest.raises(TypeError, match="maps must be a torch.Tensor, got"):
         plot_feature_maps(bad)
 
 
 def test_rejects_complex_values():
-    with pytest.raises(TypeError, match="real-valued"):
+    with pytest.raises(TypeError, match="maps must be real-valued"):
         plot_feature_maps(torch.zeros(1, 2, 2, dtype=torch.complex64))
 
 
 @pytest.mark.parametrize("shape", [(4, 4), (4,), (1, 1, 2, 4, 4)])
 def test_rejects_the_wrong_rank(shape):
     with pytest.raises(
-        ValueError, match=r"expected shape \(C, H, W\) or \(1, C, H, W\)"
+        ValueError, match=r"maps must have shape \(C, H, W\) or \(1, C, H, W\)"
     ):
         plot_feature_maps(torch.zeros(shape))
 
@@ -153,7 +159,7 @@ def test_rejects_zero_channels(shape):
 
 
 def test_rejects_empty_maps():
-    with pytest.raises(ValueError, match="non-empty maps"):
+    with pytest.raises(ValueError, match="maps must not be empty"):
         plot_feature_maps(torch.zeros(2, 0, 4))
 
 
@@ -170,12 +176,28 @@ def test_rejects_non_finite_values():
         ({"scale": "global"}, "scale must be 'channel' or 'shared'"),
         ({"vlim": (0.0, 1.0)}, "pass scale='shared'"),
         ({"scale": "shared", "vlim": (1.0, 1.0)}, "low < high"),
+        ({"scale": "shared", "vlim": (0.0, 1.0, 2.0)}, "low < high"),
         ({"ncols": 0}, "ncols must be a positive int"),
-        ({"ncols": 2.0}, "ncols must be a positive int"),
+        ({"panel_size": 0}, "panel_size must be a finite number above 0"),
     ],
 )
 def test_rejects_bad_options(kwargs, message):
     with pytest.raises(ValueError, match=message):
+        plot_feature_maps(torch.rand(2, 3, 3), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scale": None}, "scale must be 'channel' or 'shared'"),
+        ({"scale": "shared", "vlim": [0.0, 1.0]}, "vlim must be"),
+        ({"scale": "shared", "vlim": (0.0, "1")}, "vlim must be"),
+        ({"ncols": 2.0}, "ncols must be a positive int"),
+        ({"panel_size": "1"}, "panel_size must be a finite number"),
+    ],
+)
+def test_rejects_options_of_the_wrong_type(kwargs, message):
+    with pytest.raises(TypeError, match=message):
         plot_feature_maps(torch.rand(2, 3, 3), **kwargs)
 
 
@@ -329,9 +351,11 @@ def test_figure_format_rejects_other_types():
         figure_format("fig")
 
 
-@pytest.mark.parametrize("scale", [0, 5, 2.0, True])
-def test_compact_figures_rejects_bad_png_scale(scale):
-    with pytest.raises(ValueError, match="png_scale must be an int from 1 to 4"):
+@pytest.mark.parametrize(
+    ("scale", "error"), [(0, ValueError), (5, ValueError), (2.0, TypeError)]
+)
+def test_compact_figures_rejects_bad_png_scale(scale, error):
+    with pytest.raises(error, match="png_scale must be an int from 1 to 4"):
         use_compact_figures(png_scale=scale)
 
 
@@ -349,9 +373,12 @@ def test_compact_figures_without_ipython_installed(monkeypatch):
     assert cnnbook.plotting.use_compact_figures() is None
 
 
-@pytest.mark.parametrize("quality", [0, 96, 80.0, True])
-def test_compact_figures_rejects_bad_quality(quality):
-    with pytest.raises(ValueError, match="quality must be an int from 1 to 95"):
+@pytest.mark.parametrize(
+    ("quality", "error"),
+    [(0, ValueError), (96, ValueError), (80.0, TypeError), (True, TypeError)],
+)
+def test_compact_figures_rejects_bad_quality(quality, error):
+    with pytest.raises(error, match="quality must be an int from 1 to 95"):
         use_compact_figures(quality)
 
 
@@ -374,15 +401,26 @@ def test_confusion_matrix_colours_row_shares_and_prints_counts():
 @pytest.mark.parametrize(
     ("matrix", "names", "message"),
     [
-        (torch.zeros(2, 3), ["a", "b"], "square 2-D tensor"),
-        ([[1, 0], [0, 1]], ["a", "b"], "square 2-D tensor, got list"),
-        (torch.eye(2), ["a"], "must name all 2 classes"),
-        (torch.eye(2), "ab", "must name all 2 classes"),
+        (torch.zeros(2, 3), ["a", "b"], r"square 2-D tensor, got shape \(2, 3\)"),
+        (torch.eye(2), ["a"], "must name all 2 classes, got 1 names"),
         (-torch.eye(2), ["a", "b"], "negative entries"),
     ],
 )
 def test_confusion_matrix_rejects_bad_input(matrix, names, message):
     with pytest.raises(ValueError, match=message):
+        plot_confusion_matrix(matrix, names)
+
+
+@pytest.mark.parametrize(
+    ("matrix", "names", "message"),
+    [
+        ([[1, 0], [0, 1]], ["a", "b"], "matrix must be a torch.Tensor, got list"),
+        (torch.eye(2), "ab", "must name all 2 classes, got 'ab'"),
+        (torch.eye(2), None, "must name all 2 classes, got None"),
+    ],
+)
+def test_confusion_matrix_rejects_input_of_the_wrong_type(matrix, names, message):
+    with pytest.raises(TypeError, match=message):
         plot_confusion_matrix(matrix, names)
 
 
@@ -407,8 +445,8 @@ def test_rgb_filters_constant_filter_does_not_divide_by_zero():
     ("weight", "kwargs", "message"),
     [
         (torch.zeros(4, 1, 3, 3), {}, r"shape \(out_channels, 3, kH, kW\)"),
-        (np.zeros((4, 3, 3, 3)), {}, "got ndarray"),
         (torch.zeros(4, 3, 3, 3), {"ncols": 0}, "ncols must be a positive int"),
+        (torch.zeros(4, 3, 3, 3), {"panel_size": -1}, "panel_size must be a finite"),
         (torch.zeros(0, 3, 3, 3), {}, r"non-empty filter, got shape \(0, 3, 3, 3\)"),
         (torch.zeros(2, 3, 0, 3), {}, r"non-empty filter, got shape \(2, 3, 0, 3\)"),
     ],
@@ -416,3 +454,34 @@ def test_rgb_filters_constant_filter_does_not_divide_by_zero():
 def test_rgb_filters_reject_bad_input(weight, kwargs, message):
     with pytest.raises(ValueError, match=message):
         plot_rgb_filters(weight, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("weight", "kwargs", "message"),
+    [
+        (np.zeros((4, 3, 3, 3)), {}, "weight must be a torch.Tensor, got ndarray"),
+        (torch.zeros(4, 3, 3, 3), {"ncols": 2.0}, "ncols must be a positive int"),
+    ],
+)
+def test_rgb_filters_reject_input_of_the_wrong_type(weight, kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        plot_rgb_filters(weight, **kwargs)
+
+
+def test_show_image_in_a_subfigure_returns_the_whole_figure():
+    fig = Figure()
+    (sub,) = fig.subfigures(1, 1, squeeze=False).ravel()
+    assert show_image(torch.rand(3, 4, 4), ax=sub.add_subplot()) is fig
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"ax": "left"}, TypeError, "ax must be a matplotlib Axes, got str"),
+        ({"height": "3"}, TypeError, "height must be a finite number above 0"),
+        ({"height": 0}, ValueError, "height must be a finite number above 0"),
+    ],
+)
+def test_show_image_rejects_bad_options(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        show_image(torch.rand(3, 4, 4), **kwargs)

@@ -40,17 +40,17 @@ def test_conv_output_size_examples(args, expected):
         ),
         (
             {"size": 8, "kernel_size": 3, "stride": 0},
-            "stride must be at least 1, got 0",
+            "stride must be a positive int, got 0",
         ),
         (
             {"size": 8, "kernel_size": 3, "padding": -1},
-            "padding must be non-negative, got -1",
+            "padding must be a non-negative int, got -1",
         ),
-        ({"size": 8, "kernel_size": 0}, "kernel_size must be at least 1, got 0"),
-        ({"size": 0, "kernel_size": 1}, "size must be at least 1, got 0"),
+        ({"size": 8, "kernel_size": 0}, "kernel_size must be a positive int, got 0"),
+        ({"size": 0, "kernel_size": 1}, "^size must be a positive int, got 0$"),
         (
             {"size": 8, "kernel_size": 3, "dilation": 0},
-            "dilation must be at least 1, got 0",
+            "dilation must be a positive int, got 0",
         ),
         (
             {"size": (8, 2), "kernel_size": 3},
@@ -63,7 +63,7 @@ def test_conv_output_size_examples(args, expected):
         ),
         (
             {"size": 8, "kernel_size": (3, 3), "stride": (1, 0)},
-            r"stride must be at least 1, got 0 \(in the width\)",
+            r"^stride \(in the width\) must be a positive int, got 0$",
         ),
         ({"size": 8, "kernel_size": (3, 3, 3)}, "kernel_size must be an int or an"),
     ],
@@ -132,7 +132,7 @@ def test_pool_output_size_examples(kwargs, expected):
             r"^in the width: kernel_size=5 with dilation=1 spans 5 pixels, more than "
             r"the padded input \(size 1 \+ 2 \* padding 1 = 3\)$",
         ),
-        ({"size": 8, "kernel_size": 2, "stride": 0}, "stride must be at least 1"),
+        ({"size": 8, "kernel_size": 2, "stride": 0}, "stride must be a positive int"),
     ],
 )
 def test_pool_output_size_names_the_bad_argument(kwargs, message):
@@ -263,8 +263,9 @@ def test_receptive_field_matches_the_gradient_footprint():
     [
         ([(3,)], r"layer 0 must be \(kernel_size, stride\[, dilation\]\)"),
         ([(3, 1, 1, 1)], "layer 0 must be"),
-        ([(3, 0)], r"stride must be at least 1, got 0 \(layer 0\)"),
-        ([(0, 1)], r"kernel_size must be at least 1, got 0 \(layer 0\)"),
+        ([(3, 0)], r"^stride \(layer 0\) must be a positive int, got 0$"),
+        ([(3, 1), (0, 1)], r"^kernel_size \(layer 1\) must be a positive int, got 0$"),
+        ([(3, 1, 0)], r"^dilation \(layer 0\) must be a positive int, got 0$"),
     ],
 )
 def test_receptive_fields_rejects_bad_layers(layers, message):
@@ -276,5 +277,7 @@ def test_receptive_fields_rejects_bad_layers(layers, message):
     "layers", [[(3, 1), [3, 1]], [(3.0, 1)], [("3", 1)], [(3, True)], [3]]
 )
 def test_receptive_fields_rejects_layers_of_the_wrong_type(layers):
-    with pytest.raises(TypeError, match="must be a tuple of ints"):
+    with pytest.raises(
+        TypeError, match=r"must be \(kernel_size, stride\[, dilation\]\)"
+    ):
         receptive_fields(layers)
