@@ -95,3 +95,29 @@ def finite_positive(name: str, value: object) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(rule)
     return float(value)
+
+
+def module(name: str, value: object) -> torch.nn.Module:
+    """``value`` if it is a ``torch.nn.Module``; ``TypeError`` if not."""
+    if not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    return value
+
+
+def device(name: str, value: object) -> torch.device:
+    """``value`` as a ``torch.device``: a device, or a string such as ``"cuda:0"``.
+
+    Raises ``TypeError`` for anything else and ``ValueError`` for a string that torch
+    does not read as a device.
+    """
+    if isinstance(value, torch.device):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a torch.device or a string such as 'cpu' or 'cuda:0', "
+            f"got {type(value).__name__}"
+        )
+    try:
+        return torch.device(value)
+    except RuntimeError as err:
+        raise ValueError(f"{name}={value!r} is not a torch device: {err}") from None
