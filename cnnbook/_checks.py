@@ -121,3 +121,17 @@ def device(name: str, value: object) -> torch.device:
         return torch.device(value)
     except RuntimeError as err:
         raise ValueError(f"{name}={value!r} is not a torch device: {err}") from None
+
+
+def strings(name: str, value: object, what: str) -> None:
+    """Raise ``TypeError`` unless ``value`` is a sequence of strings, such as a list.
+
+    A single string is refused too. ``what`` names the strings in the message, for
+    example ``"layer names"``.
+    """
+    from collections.abc import Sequence
+
+    if isinstance(value, str):
+        raise TypeError(f"{name} must be a sequence of {what}, not a single string")
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a sequence of {what}, got {value!r}")

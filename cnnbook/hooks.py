@@ -40,10 +40,7 @@ def capture_activations(
     """
     _checks.module("model", model)
     _checks.tensor("x", x)
-    if isinstance(layers, str):
-        raise TypeError("layers must be a sequence of layer names, not a single string")
-    if not isinstance(layers, Sequence) or not all(isinstance(n, str) for n in layers):
-        raise TypeError(f"layers must be a sequence of layer names, got {layers!r}")
+    _checks.strings("layers", layers, "layer names")
     modules = dict(model.named_modules())
     missing = [name for name in layers if name not in modules or name == ""]
     if missing:
