@@ -4,21 +4,25 @@ Each helper lives in the module named after its job:
 
 - :mod:`cnnbook.device`: :func:`get_device`, :func:`seed_everything`, :func:`last_seed`,
   :class:`tf32_convolutions`
-- :mod:`cnnbook.images`: :func:`sample_image`, :func:`load_image`, :func:`to_batch`
+- :mod:`cnnbook.images`: :func:`sample_image`, :func:`load_image`, :func:`to_batch`,
+  :data:`IMAGENET_MEAN`, :data:`IMAGENET_STD`
 - :mod:`cnnbook.plotting`: :func:`show_image`, :func:`plot_feature_maps`,
-  :func:`use_compact_figures`
+  :func:`plot_rgb_filters`, :func:`plot_confusion_matrix`, :func:`use_compact_figures`
 - :mod:`cnnbook.sizes`: :func:`conv_output_size`, :func:`pool_output_size`,
   :func:`receptive_fields`
 - :mod:`cnnbook.conv`: :func:`conv2d_reference`
 - :mod:`cnnbook.diagrams`: :func:`plot_conv_steps`
-- :mod:`cnnbook.stats`: :func:`activation_stats`
-- :mod:`cnnbook.data`: :func:`fashion_mnist`
+- :mod:`cnnbook.stats`: :func:`activation_stats`, :class:`ActivationStats`
+- :mod:`cnnbook.data`: :func:`fashion_mnist`, :data:`CLASS_NAMES`
 - :mod:`cnnbook.models`: :class:`LeNet`
-- :mod:`cnnbook.hooks`: :func:`capture_activations`, :func:`layer_summary`
-- :mod:`cnnbook.train`: :func:`train`, :func:`evaluate`, :func:`predict`
+- :mod:`cnnbook.hooks`: :func:`capture_activations`, :func:`layer_summary`,
+  :class:`LayerRow`
+- :mod:`cnnbook.train`: :func:`train`, :func:`evaluate`, :func:`predict`,
+  :class:`History`
 - :mod:`cnnbook.bench`: :func:`time_call`, :func:`time_interleaved`,
   :func:`compare_times`, :func:`fast_cudnn`, :func:`conv2d_flops`, :func:`peak_tflops`
-- :mod:`cnnbook.facts`: :func:`build_facts`, :func:`environment`
+- :mod:`cnnbook.facts`: :func:`build_facts`, :class:`BuildFacts`,
+  :func:`build_environment`
 """
 
 from cnnbook.bench import (
@@ -33,7 +37,7 @@ from cnnbook.conv import conv2d_reference
 from cnnbook.data import CLASS_NAMES, fashion_mnist
 from cnnbook.device import get_device, last_seed, seed_everything, tf32_convolutions
 from cnnbook.diagrams import plot_conv_steps
-from cnnbook.facts import BuildFacts, build_facts, environment
+from cnnbook.facts import BuildFacts, build_environment, build_facts
 from cnnbook.hooks import LayerRow, capture_activations, layer_summary
 from cnnbook.images import (
     IMAGENET_MEAN,
@@ -66,13 +70,13 @@ __all__ = [
     "LayerRow",
     "LeNet",
     "activation_stats",
+    "build_environment",
     "build_facts",
     "capture_activations",
     "compare_times",
     "conv2d_flops",
     "conv2d_reference",
     "conv_output_size",
-    "environment",
     "evaluate",
     "fashion_mnist",
     "fast_cudnn",

@@ -147,3 +147,43 @@ def _finite(
     if not math.isfinite(value) or not in_range(value):
         raise ValueError(message)
     return float(value)
+
+
+def module(name: str, value: object) -> torch.nn.Module:
+    """``value`` if it is a ``torch.nn.Module``; ``TypeError`` if not."""
+    if not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    return value
+
+
+def device(name: str, value: object) -> torch.device:
+    """``value`` as a ``torch.device``: a device, or a string such as ``"cuda:0"``.
+
+    Raises ``TypeError`` for anything else and ``ValueError`` for a string that torch
+    does not read as a device.
+    """
+    if isinstance(value, torch.device):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a torch.device or a string such as 'cpu' or 'cuda:0', "
+            f"got {type(value).__name__}"
+        )
+    try:
+        return torch.device(value)
+    except RuntimeError as err:
+        raise ValueError(f"{name}={value!r} is not a torch device: {err}") from None
+
+
+def strings(name: str, value: object, what: str) -> None:
+    """Raise ``TypeError`` unless ``value`` is a sequence of strings, such as a list.
+
+    A single string is refused too. ``what`` names the strings in the message, for
+    example ``"layer names"``.
+    """
+    from collections.abc import Sequence
+
+    if isinstance(value, str):
+        raise TypeError(f"{name} must be a sequence of {what}, not a single string")
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a sequence of {what}, got {value!r}")

@@ -25,8 +25,11 @@ import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from torchvision.datasets import FashionMNIST
+
+from cnnbook import _checks
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -71,29 +74,39 @@ def fashion_mnist(
     train: bool,
     root: str | os.PathLike[str] | None = None,
     *,
-    transform: Callable | None = None,
+    transform: Callable[[Any], Any] | None = None,
     expect_full: bool = False,
 ) -> FashionMNIST:
-    """Return torchvision's ``FashionMNIST`` training (``train=True``) or test set.
+    """Return torchvision's ``FashionMNIST`` training or test set.
 
     Looks for the four idx files (``.gz`` or uncompressed, flat or in torchvision's
     ``FashionMNIST/raw`` layout) in ``root``, then ``$CNNBOOK_DATA``, then Debian's
     ``/usr/share/datasets/fashion-mnist``. The first complete copy is checked and
     unpacked into :func:`cache_dir`, replacing whatever copy the cache held before.
     With no local copy, the cached files are used; with none cached either,
-    torchvision downloads them. If that fails too, ``FileNotFoundError`` names every
-    place searched and how to get the data. Raises ``ValueError`` naming the file when
-    a copy is corrupt.
+    torchvision downloads them.
 
-    With ``expect_full=True``, raises ``ValueError`` unless the set has all of its
-    images (:data:`FULL_SIZES`: 60,000 for training, 10,000 for test); the message
-    names the copy that was found and where it is. Pages that quote results for the
-    whole data set should ask for this.
+    Args:
+        train: ``True`` for the training set, ``False`` for the test set.
+        root: a folder to search first; ``None`` to search only the places above.
+        transform: applied to each PIL image, as in torchvision; ``None`` for none.
+        expect_full: if ``True``, insist on every image of the set
+            (:data:`FULL_SIZES`: 60,000 for training, 10,000 for test). Pages that
+            quote results for the whole data set ask for this.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if a copy is corrupt (the message names the file), or if
+            ``expect_full=True`` and the set is smaller (it names the copy found).
+        FileNotFoundError: if there is no copy and torchvision cannot download one;
+            the message names every place searched and how to get the data.
     """
-    if not isinstance(train, bool):
-        raise TypeError(f"train must be True or False, got {train!r}")
-    if not isinstance(expect_full, bool):
-        raise TypeError(f"expect_full must be True or False, got {expect_full!r}")
+    _checks.flag("train", train)
+    _checks.flag("expect_full", expect_full)
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder (str or Path) or None, got {root!r}")
+    if transform is not None and not callable(transform):
+        raise TypeError(f"transform must be callable or None, got {transform!r}")
     cache = cache_dir()
     raw = cache / "FashionMNIST" / "raw"
     manifest = raw.parent / MANIFEST
@@ -232,7 +245,7 @@ def _record_download(raw: Path, manifest: Path) -> None:
     _write_manifest(manifest, records)
 
 
-def _read_manifest(manifest: Path) -> dict[str, dict]:
+def _read_manifest(manifest: Path) -> dict[str, dict[str, Any]]:
     """The records in ``manifest``, or an empty dict if it is missing or unreadable."""
     try:
         records = json.loads(manifest.read_text(encoding="utf-8"))
@@ -243,7 +256,7 @@ def _read_manifest(manifest: Path) -> dict[str, dict]:
     return {k: v for k, v in records.items() if isinstance(v, dict)}
 
 
-def _write_manifest(manifest: Path, records: dict[str, dict]) -> None:
+def _write_manifest(manifest: Path, records: dict[str, dict[str, Any]]) -> None:
     text = json.dumps(records, indent=2, sort_keys=True) + "\n"
     _write_atomically(manifest, text.encode("utf-8"))
 
@@ -297,4 +310,4 @@ def _check_idx(path: Path, data: bytes) -> int:
         raise ValueError(
             f"{path} holds {shape[1]}x{shape[2]} images; Fashion-MNIST's are 28x28"
         )
-    return shape[0]
+    return int(shape[0])

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import random
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 import torch
+
+from cnnbook import _checks
 
 DEVICE_ENV_VAR = "CNNBOOK_DEVICE"
 REQUIRE_GPU_ENV_VAR = "CNNBOOK_REQUIRE_GPU"
@@ -19,11 +22,14 @@ def get_device() -> torch.device:
     """Return the device the book runs on: ``cuda`` when available, else ``cpu``.
 
     Setting the environment variable ``CNNBOOK_DEVICE`` (for example ``cpu`` or
-    ``cuda:1``) overrides the choice. An override naming a device that is not
-    available raises ``RuntimeError`` instead of silently running elsewhere.
+    ``cuda:1``) overrides the choice. A GPU build host sets ``CNNBOOK_REQUIRE_GPU=1``,
+    so that finding no CUDA device is an error rather than a fall back to the CPU.
 
-    A GPU build host sets ``CNNBOOK_REQUIRE_GPU=1``: then finding no CUDA device raises
-    ``RuntimeError`` instead of falling back to the CPU.
+    Raises:
+        RuntimeError: if the device asked for is not available (rather than silently
+            running elsewhere), or if ``CNNBOOK_REQUIRE_GPU=1`` finds no CUDA device.
+        ValueError: if ``CNNBOOK_DEVICE`` is not a ``cpu`` or ``cuda`` device, or
+            ``CNNBOOK_REQUIRE_GPU`` is neither ``1`` nor ``0``.
     """
     require = os.environ.get(REQUIRE_GPU_ENV_VAR, "").strip()
     if require not in ("", "0", "1"):
@@ -66,15 +72,23 @@ def get_device() -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and torch's random generators (all devices) with ``seed``.
+    """Seed Python's, NumPy's and torch's random generators (all devices).
 
     It also makes cuDNN pick deterministic convolution algorithms, so a seeded run
     gives the same numbers on every build of the same machine.
+
+    Args:
+        seed: the seed, an int in ``[0, 2**32)``.
+
+    Raises:
+        TypeError: if ``seed`` is not an int.
+        ValueError: if ``seed`` is outside ``[0, 2**32)``.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    rule = f"seed must be an int in [0, 2**32), got {seed!r}"
+    if not _checks.is_int(seed):
+        raise TypeError(rule)
     if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+        raise ValueError(rule)
     global _last_seed
     random.seed(seed)
     np.random.seed(seed)
@@ -102,11 +116,16 @@ class tf32_convolutions:
     ``torch.set_grad_enabled``. It sets ``torch.backends.cudnn.conv.fp32_precision``
     where PyTorch has it (2.9 and later), else ``torch.backends.cudnn.allow_tf32``,
     which those versions deprecate. Without a GPU, nothing that runs is affected.
+
+    Args:
+        enabled: ``True`` to allow TF32, ``False`` for full float32 precision.
+
+    Raises:
+        TypeError: if ``enabled`` is not ``True`` or ``False``.
     """
 
     def __init__(self, enabled: bool) -> None:
-        if not isinstance(enabled, bool):
-            raise TypeError(f"enabled must be True or False, got {enabled!r}")
+        _checks.flag("enabled", enabled)
         self._previous = self._get()
         if _has_precision_api():
             self._set("tf32" if enabled else "ieee")
@@ -127,13 +146,13 @@ class tf32_convolutions:
     @staticmethod
     def _get() -> str | bool:
         if _has_precision_api():
-            return torch.backends.cudnn.conv.fp32_precision
+            return str(_cudnn_conv().fp32_precision)
         return torch.backends.cudnn.allow_tf32
 
     @staticmethod
     def _set(value: str | bool) -> None:
-        if _has_precision_api():
-            torch.backends.cudnn.conv.fp32_precision = value
+        if isinstance(value, str):  # "tf32" or "ieee": PyTorch 2.9+
+            _cudnn_conv().fp32_precision = value
         else:
             torch.backends.cudnn.allow_tf32 = value
 
@@ -141,3 +160,11 @@ class tf32_convolutions:
 def _has_precision_api() -> bool:
     """Whether torch has the per-operation precision settings of PyTorch 2.9+."""
     return hasattr(torch.backends.cudnn, "conv")
+
+
+def _cudnn_conv() -> Any:
+    """``torch.backends.cudnn.conv``, the cuDNN convolution settings of PyTorch 2.9+.
+
+    torch adds it to the module at run time; its type stubs do not declare it.
+    """
+    return torch.backends.cudnn.conv  # type: ignore[attr-defined]

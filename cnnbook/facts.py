@@ -1,7 +1,7 @@
 """Where and how a page was built: device, library versions, seed and time taken.
 
 Every chapter that runs code ends with :func:`build_facts`; the "How this book was
-built" page prints :func:`environment` in full.
+built" page prints :func:`build_environment` in full.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from importlib import metadata
 import psutil
 import torch
 
+from cnnbook import _checks
 from cnnbook.device import get_device, last_seed
 
 
@@ -26,8 +27,14 @@ from cnnbook.device import get_device, last_seed
 class BuildFacts:
     """The one-line record at the end of a chapter, shown as a small paragraph.
 
-    The seed appears only when one was set (a page with no randomness sets none); the
-    time counts from the start of the page's kernel to the record itself.
+    Attributes:
+        device: the device's name: ``"CPU"``, or the GPU's model.
+        torch: torch's version.
+        cuda: the CUDA version torch was built for; ``None`` on the CPU.
+        cudnn: cuDNN's version; ``None`` on the CPU.
+        seed: the latest seed set, shown only when there is one (a page with no
+            randomness sets none).
+        seconds: the time from the start of the page's kernel to the record.
     """
 
     device: str
@@ -53,13 +60,22 @@ class BuildFacts:
 
 
 def build_facts(device: torch.device | str | None = None) -> BuildFacts:
-    """Describe this run: device (``get_device()`` unless given), versions, seed, time.
+    """Describe this run: its device, library versions, seed and time so far.
 
     The seed is the one last passed to :func:`~cnnbook.device.seed_everything`. The time
     counts from the start of this Python process, which for a page of the book is its
     kernel, to this call. CUDA and cuDNN versions appear only for a CUDA device.
+
+    Args:
+        device: the device to describe; ``None`` means
+            :func:`~cnnbook.device.get_device`.
+
+    Raises:
+        TypeError: if ``device`` is not a device, a string or ``None``.
+        ValueError: if it is not a ``cpu`` or ``cuda`` device.
+        RuntimeError: if it is a CUDA device and none is available.
     """
-    device = get_device() if device is None else torch.device(device)
+    device = get_device() if device is None else _checks.device("device", device)
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise RuntimeError(
@@ -86,18 +102,21 @@ def build_facts(device: torch.device | str | None = None) -> BuildFacts:
     )
 
 
-def environment(packages: Sequence[str] = ()) -> dict[str, str]:
+def build_environment(packages: Sequence[str] = ()) -> dict[str, str]:
     """Return the build environment as ``{what: version or description}``.
 
     In reading order, always: Python, the platform, CPU cores, torch, torchvision, CUDA,
     cuDNN, the GPU (model and memory) and the NVIDIA driver when ``nvidia-smi`` is
-    present; then each distribution named in ``packages`` (for example
-    ``"jupyter-book"``), or ``"not installed"``.
+    present; then the version of each distribution in ``packages``.
+
+    Args:
+        packages: distribution names, for example ``["jupyter-book"]``; one that is
+            missing is reported as ``"not installed"``.
+
+    Raises:
+        TypeError: if ``packages`` is not a sequence of strings.
     """
-    if isinstance(packages, str):
-        raise TypeError(
-            "packages must be a sequence of distribution names, not one string"
-        )
+    _checks.strings("packages", packages, "distribution names")
     import torchvision
 
     cuda_ok = torch.cuda.is_available()
@@ -122,9 +141,11 @@ def environment(packages: Sequence[str] = ()) -> dict[str, str]:
 
 def _cudnn_version() -> str | None:
     """cuDNN's version as ``major.minor.patch``, or ``None`` when torch has no cuDNN."""
-    if not torch.backends.cudnn.is_available():
+    # torch leaves both functions unannotated
+    cudnn = torch.backends.cudnn
+    if not cudnn.is_available():  # type: ignore[no-untyped-call]
         return None
-    number = torch.backends.cudnn.version()
+    number: int | None = cudnn.version()  # type: ignore[no-untyped-call]
     if number is None:
         return None
     if number >= 90000:  # cuDNN 9 encodes major * 10000 + minor * 100 + patch

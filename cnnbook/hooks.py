@@ -6,26 +6,41 @@ Intermediate outputs (:func:`capture_activations`) and a per-layer table
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
+from cnnbook import _checks
+
+_Hook = Callable[[nn.Module, tuple[object, ...], torch.Tensor], None]
+
 
 def capture_activations(
     model: nn.Module, x: torch.Tensor, layers: Sequence[str]
 ) -> dict[str, torch.Tensor]:
-    """Run ``model(x)`` once and return the outputs of the named submodules, detached.
+    """Run ``model(x)`` once and return the outputs of the named layers, detached.
 
-    ``layers`` are names as in ``model.named_modules()`` (for example
-    ``"features.4"``). The forward hooks are removed afterwards, even when the forward
-    pass fails; the model runs under ``torch.no_grad()``.
+    The forward hooks are removed afterwards, even when the forward pass fails; the
+    model runs under ``torch.no_grad()``.
+
+    Args:
+        model: the network.
+        x: its input, for example a batch of images.
+        layers: names as in ``model.named_modules()``, for example ``"features.4"``.
+
+    Returns:
+        ``{name: output}`` for each name in ``layers``, in that order.
+
+    Raises:
+        TypeError: if ``model`` is not a module, ``x`` not a tensor, or ``layers``
+            not a sequence of strings.
+        ValueError: if the model has no layer of one of those names.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(layers, str):
-        raise TypeError("layers must be a sequence of layer names, not a single string")
+    _checks.module("model", model)
+    _checks.tensor("x", x)
+    _checks.strings("layers", layers, "layer names")
     modules = dict(model.named_modules())
     missing = [name for name in layers if name not in modules or name == ""]
     if missing:
@@ -36,8 +51,10 @@ def capture_activations(
         )
     captured: dict[str, torch.Tensor] = {}
 
-    def keep(name: str):
-        def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
+    def keep(name: str) -> _Hook:
+        def hook(
+            module: nn.Module, args: tuple[object, ...], output: torch.Tensor
+        ) -> None:
             captured[name] = output.detach()
 
         return hook
@@ -54,7 +71,14 @@ def capture_activations(
 
 @dataclass(frozen=True)
 class LayerRow:
-    """One row of :func:`layer_summary`."""
+    """One row of :func:`layer_summary`.
+
+    Attributes:
+        name: the layer's name in ``model.named_modules()``.
+        kind: its class name, for example ``"Conv2d"``.
+        output_shape: the shape of its output.
+        parameters: its number of parameters.
+    """
 
     name: str
     kind: str
@@ -65,11 +89,18 @@ class LayerRow:
 def layer_summary(model: nn.Module, x: torch.Tensor) -> list[LayerRow]:
     """Run ``x`` through ``model`` and describe every leaf layer.
 
-    Returns, for every leaf layer (in the order the model defines them), its name,
-    type, output shape and number of parameters.
+    Args:
+        model: the network.
+        x: its input, for example a batch of images.
+
+    Returns:
+        A :class:`LayerRow` per leaf layer (a layer with no sublayers), in the order
+        the model defines them: its name, type, output shape and parameter count.
+
+    Raises:
+        TypeError: if ``model`` is not a module or ``x`` not a tensor.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _checks.module("model", model)
     modules = dict(model.named_modules())
     leaves = [
         name for name, module in modules.items() if name and not any(module.children())

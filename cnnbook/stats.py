@@ -6,46 +6,54 @@ from dataclasses import dataclass
 
 import torch
 
+from cnnbook import _checks
+
 
 @dataclass(frozen=True)
 class ActivationStats:
-    """Summary of a ``(N, C, H, W)`` activation tensor, per channel and in total."""
+    """Summary of a ``(N, C, H, W)`` activation tensor, per channel and in total.
+
+    Attributes:
+        zero_fraction: ``(C,)``: each channel's share of exact zeros, over all images
+            and positions.
+        total_zero_fraction: the share of exact zeros in the whole tensor.
+        negative_fraction: ``(C,)``: the share of values below zero in each channel.
+        dead_channels: the channels that are zero at every position of every image.
+        mean: ``(C,)``: the mean of each channel.
+    """
 
     zero_fraction: torch.Tensor
-    """``(C,)``: each channel's share of exact zeros, over all images and positions."""
     total_zero_fraction: float
-    """The share of exact zeros in the whole tensor."""
     negative_fraction: torch.Tensor
-    """``(C,)``: the share of values below zero in each channel."""
     dead_channels: tuple[int, ...]
-    """Channels that are zero at every position of every image."""
     mean: torch.Tensor
-    """``(C,)``: the mean of each channel."""
 
 
 def activation_stats(activations: torch.Tensor) -> ActivationStats:
     """Count zeros, negatives and dead channels in ``activations``.
 
-    ``activations`` has shape ``(C, H, W)`` (one image) or ``(N, C, H, W)`` (a
-    batch), on any device. The per-channel results are float tensors on the CPU.
+    Args:
+        activations: real values of shape ``(C, H, W)`` (one image) or
+            ``(N, C, H, W)`` (a batch), on any device.
+
+    Returns:
+        The counts; the per-channel ones are float tensors on the CPU.
+
+    Raises:
+        TypeError: if ``activations`` is not a real-valued tensor.
+        ValueError: if it has another shape, no elements, or a NaN.
     """
-    if not isinstance(activations, torch.Tensor):
-        raise TypeError(
-            f"activation_stats expects a torch.Tensor, got {type(activations).__name__}"
-        )
-    if activations.dim() == 3:
-        activations = activations.unsqueeze(0)
-    if activations.dim() != 4:
+    _checks.tensor("activations", activations)
+    if activations.dim() not in (3, 4) or activations.numel() == 0:
         raise ValueError(
-            f"expected shape (C, H, W) or (N, C, H, W), got {tuple(activations.shape)}"
-        )
-    if activations.numel() == 0:
-        raise ValueError(
-            f"expected a non-empty tensor, got shape {tuple(activations.shape)}"
+            "activations must be non-empty, of shape (C, H, W) or (N, C, H, W), "
+            f"got {_checks.describe(activations)}"
         )
     if activations.is_complex():
-        raise TypeError("expected a real-valued tensor, got a complex one")
+        raise TypeError(f"activations must be real-valued, got {activations.dtype}")
     values = activations.detach().float().cpu()
+    if values.dim() == 3:
+        values = values.unsqueeze(0)
     if torch.isnan(values).any():
         raise ValueError("activations contain NaN")
     per_channel = (0, 2, 3)

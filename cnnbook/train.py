@@ -11,23 +11,29 @@ from __future__ import annotations
 import copy
 import math
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from cnnbook import _checks
 from cnnbook.device import seed_everything
 
 
 @dataclass
 class History:
-    """Per-epoch results of :func:`train`.
+    """Per-epoch results of :func:`train`, one entry per epoch in each list.
 
-    ``train_loss`` and ``train_accuracy`` are averages over the epoch's batches, taken
-    while the weights were still changing; ``val_loss`` and ``val_accuracy`` are
-    measured on the validation set at the end of each epoch.
+    Attributes:
+        train_loss: the mean cross-entropy over the epoch's training batches, taken
+            while the weights were still changing.
+        train_accuracy: the share of training examples classified correctly, likewise.
+        val_loss: the mean cross-entropy on the validation set at the epoch's end.
+        val_accuracy: the share of validation examples classified correctly then.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -37,9 +43,13 @@ class History:
 
     @property
     def best_epoch(self) -> int:
-        """The epoch (counted from 1) with the lowest validation loss; the first such
-        epoch on a tie. A NaN loss never counts as the lowest. Raises ``ValueError``
-        for an empty history or one whose every validation loss is NaN."""
+        """The epoch (counted from 1) with the lowest validation loss.
+
+        The first such epoch wins a tie; a NaN loss never counts as the lowest.
+
+        Raises:
+            ValueError: if the history is empty or every validation loss is NaN.
+        """
         if not self.val_loss:
             raise ValueError("the history is empty: no epoch has been validated")
         best = None
@@ -62,8 +72,8 @@ def _beats(loss: float, best: float | None) -> bool:
 
 def train(
     model: nn.Module,
-    train_loader: DataLoader,
-    val_loader: DataLoader,
+    train_loader: DataLoader[Any],
+    val_loader: DataLoader[Any],
     *,
     epochs: int,
     lr: float = 1e-3,
@@ -72,33 +82,43 @@ def train(
     device: torch.device | str | None = None,
     progress: bool | None = None,
 ) -> History:
-    """Train ``model`` with Adam and cross-entropy for ``epochs`` epochs; return the
-    history.
+    """Train ``model`` with Adam and cross-entropy; return the history.
 
-    Seeds every generator with ``seed`` first, so the same model, data and seed give
-    the same history. After each epoch the model is scored on ``val_loader``, a
-    validation set held out from the training data. With ``keep_best=True`` the model
-    ends with the weights of :attr:`History.best_epoch` (lowest validation loss; a
-    NaN loss never counts) rather than those of the last epoch. ``progress`` shows a
-    tqdm bar per epoch; by default only when stderr is a terminal, so notebooks and
-    built pages stay quiet (pass ``progress=True`` in a notebook to see it).
+    Seeds every generator first, so the same model, data and seed give the same
+    history. After each epoch the model is scored on ``val_loader``.
+
+    Args:
+        model: the network to train, in place.
+        train_loader: batches of ``(images, labels)`` to learn from.
+        val_loader: a validation set held out from the training data, same form.
+        epochs: how many passes over ``train_loader``, at least 1.
+        lr: Adam's learning rate, a finite number above 0.
+        seed: the seed for :func:`~cnnbook.device.seed_everything`.
+        keep_best: if ``True``, the model ends with the weights of
+            :attr:`History.best_epoch` (lowest validation loss; NaN never counts)
+            rather than those of the last epoch.
+        device: where to train; ``None`` means where the model's parameters are.
+        progress: show a tqdm bar per epoch; ``None`` means only when stderr is a
+            terminal, so built pages stay quiet.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``epochs``, ``lr`` or ``seed`` is out of range, the model has
+            no parameters, a loader yields no batches, or ``keep_best=True`` finds
+            every validation loss NaN.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    if not isinstance(keep_best, bool):
-        raise TypeError(f"keep_best must be True or False, got {keep_best!r}")
-    for name, loader in (("train_loader", train_loader), ("val_loader", val_loader)):
-        if not isinstance(loader, DataLoader):
-            raise TypeError(
-                f"{name} must be a torch.utils.data.DataLoader, "
-                f"got {type(loader).__name__}"
-            )
-    if next(model.parameters(), None) is None:
-        raise ValueError("model has no parameters to train")
+    _checks.positive_int("epochs", epochs)
+    _checks.finite_positive("lr", lr)
+    _checks.flag("keep_best", keep_best)
+    if progress is not None:
+        _checks.flag("progress", progress)
+    device = _run_on(
+        model,
+        device,
+        {"train_loader": train_loader, "val_loader": val_loader},
+        training=True,
+    )
     seed_everything(seed)
-    device = _device_of(model, device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     show = sys.stderr.isatty() if progress is None else progress
@@ -107,7 +127,7 @@ def train(
     for epoch in range(epochs):
         model.train()
         total_loss, correct, seen = 0.0, 0, 0
-        batches = train_loader
+        batches: Iterable[Any] = train_loader
         if show:
             from tqdm.auto import tqdm
 
@@ -119,7 +139,7 @@ def train(
             logits = model(images)
             loss = F.cross_entropy(logits, labels)
             optimizer.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch
             optimizer.step()
             total_loss += loss.item() * len(labels)
             correct += (logits.argmax(dim=1) == labels).sum().item()
@@ -146,26 +166,72 @@ def train(
 
 
 def evaluate(
-    model: nn.Module, loader: DataLoader, device: torch.device | str | None = None
+    model: nn.Module,
+    loader: DataLoader[Any],
+    device: torch.device | str | None = None,
 ) -> tuple[float, float]:
-    """Return the mean cross-entropy loss and the accuracy of ``model`` on ``loader``
-    (in evaluation mode, without gradients)."""
-    return _predict(model, loader, device)[2:]
+    """Return the mean cross-entropy loss and the accuracy of ``model`` on ``loader``.
+
+    The model runs in evaluation mode, without gradients.
+
+    Args:
+        model: the network to score.
+        loader: batches of ``(images, labels)``.
+        device: where to run; ``None`` means where the model's parameters are.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``loader`` yields no batches, or ``device`` is ``None`` and
+            the model has no parameters.
+    """
+    device = _run_on(model, device, {"loader": loader})
+    _, _, loss, accuracy = _predict(model, loader, device, name="loader")
+    return loss, accuracy
 
 
 def predict(
-    model: nn.Module, loader: DataLoader, device: torch.device | str | None = None
+    model: nn.Module,
+    loader: DataLoader[Any],
+    device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """Return the predicted class of every example in ``loader``, in order, on the
-    CPU."""
-    return _predict(model, loader, device)[0]
+    """Return the predicted class of every example in ``loader``, in order, on the CPU.
+
+    Args:
+        model: the network.
+        loader: batches of ``(images, labels)``; the labels are not used.
+        device: where to run; ``None`` means where the model's parameters are.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``loader`` yields no batches, or ``device`` is ``None`` and
+            the model has no parameters.
+    """
+    device = _run_on(model, device, {"loader": loader})
+    return _predict(model, loader, device, name="loader")[0]
 
 
-def _device_of(model: nn.Module, device: torch.device | str | None) -> torch.device:
-    """``device`` as a ``torch.device``, or the device of the model's parameters."""
-    if device is not None:
-        return torch.device(device)
+def _run_on(
+    model: nn.Module,
+    device: torch.device | str | None,
+    loaders: dict[str, object],
+    *,
+    training: bool = False,
+) -> torch.device:
+    """Check the arguments that :func:`train`, :func:`evaluate` and :func:`predict`
+    share, and return the device to run on: ``device``, or else the device of the
+    model's parameters. With ``training=True`` a model must have parameters."""
+    _checks.module("model", model)
+    for name, loader in loaders.items():
+        if not isinstance(loader, DataLoader):
+            raise TypeError(
+                f"{name} must be a torch.utils.data.DataLoader, "
+                f"got {type(loader).__name__}"
+            )
     parameter = next(model.parameters(), None)
+    if parameter is None and training:
+        raise ValueError("model has no parameters to train")
+    if device is not None:
+        return _checks.device("device", device)
     if parameter is None:
         raise ValueError("model has no parameters; pass device=...")
     return parameter.device
@@ -173,16 +239,17 @@ def _device_of(model: nn.Module, device: torch.device | str | None) -> torch.dev
 
 def _predict(
     model: nn.Module,
-    loader: DataLoader,
-    device: torch.device | str | None,
+    loader: DataLoader[Any],
+    device: torch.device,
     *,
-    name: str = "the loader",
+    name: str,
 ) -> tuple[torch.Tensor, torch.Tensor, float, float]:
     """Predictions and labels for ``loader`` (CPU tensors), the mean loss and the
     accuracy. ``name`` names the loader in the error for an empty one."""
-    device = _device_of(model, device)
     model.eval()
-    predictions, labels, total_loss = [], [], 0.0
+    predictions: list[torch.Tensor] = []
+    labels: list[torch.Tensor] = []
+    total_loss = 0.0
     with torch.no_grad():
         for images, targets in loader:
             images, targets = images.to(device), targets.to(device)
@@ -193,6 +260,6 @@ def _predict(
             labels.append(targets.cpu())
     if not labels:
         raise ValueError(f"{name} yielded no batches")
-    predictions, labels = torch.cat(predictions), torch.cat(labels)
-    accuracy = (predictions == labels).sum().item() / len(labels)
-    return predictions, labels, total_loss / len(labels), accuracy
+    predicted, truth = torch.cat(predictions), torch.cat(labels)
+    accuracy = (predicted == truth).sum().item() / len(truth)
+    return predicted, truth, total_loss / len(truth), accuracy

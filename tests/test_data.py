@@ -226,10 +226,25 @@ def test_expect_full_accepts_a_full_copy(tmp_path, monkeypatch):
         fashion_mnist(train=False, root=tmp_path / "copy", expect_full=True)
 
 
-def test_expect_full_must_be_a_bool(tmp_path):
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"train": "yes"}, "train must be True or False, got 'yes'"),
+        ({"expect_full": 1}, "expect_full must be True or False, got 1"),
+        ({"root": 42}, r"root must be a folder \(str or Path\) or None, got 42"),
+        ({"transform": "ToTensor"}, "transform must be callable or None, got"),
+    ],
+)
+def test_rejects_arguments_of_the_wrong_type(tmp_path, kwargs, message):
     _write_copy(tmp_path / "copy")
-    with pytest.raises(TypeError, match="expect_full must be True or False"):
-        fashion_mnist(train=True, root=tmp_path / "copy", expect_full=1)
+    arguments = {"train": True, "root": tmp_path / "copy", **kwargs}
+    with pytest.raises(TypeError, match=message):
+        fashion_mnist(**arguments)
+
+
+def test_root_may_be_a_string(tmp_path):
+    _write_copy(tmp_path / "copy", n_test=4)
+    assert len(fashion_mnist(train=False, root=str(tmp_path / "copy"))) == 4
 
 
 def test_incomplete_copy_is_skipped(tmp_path, monkeypatch):
@@ -328,11 +343,6 @@ def test_images_and_labels_must_pair_up(tmp_path):
         fashion_mnist(train=False, root=tmp_path / "copy")
 
 
-def test_train_must_be_a_bool(tmp_path):
-    with pytest.raises(TypeError, match="train must be True or False"):
-        fashion_mnist(train="yes")
-
-
 def test_cache_dir_defaults(monkeypatch, tmp_path):
     monkeypatch.delenv("CNNBOOK_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -353,13 +363,13 @@ def test_class_names():
 def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     target = tmp_path / "cache" / "file"
     with pytest.raises(TypeError):
-        cnnbook.data._write_atomically(target, "text, not bytes")
+        cnnbook.data._write_atomically(target, "text, not bytes")  # type: ignore[arg-type]
     assert list(target.parent.iterdir()) == []
 
     def refuse(source, destination):
         raise PermissionError(f"cannot replace {destination}")
 
-    monkeypatch.setattr(cnnbook.data.os, "replace", refuse)
+    monkeypatch.setattr("cnnbook.data.os.replace", refuse)
     with pytest.raises(PermissionError, match="cannot replace"):
         cnnbook.data._write_atomically(target, b"data")
     assert list(target.parent.iterdir()) == []

@@ -3,7 +3,7 @@ import subprocess
 import pytest
 import torch
 
-from cnnbook import build_facts, environment, seed_everything
+from cnnbook import build_environment, build_facts, seed_everything
 from cnnbook import facts as facts_module
 from cnnbook.facts import BuildFacts
 
@@ -70,14 +70,31 @@ def test_other_device_types_are_refused():
         build_facts("meta")
 
 
+@pytest.mark.parametrize(
+    ("device", "error", "message"),
+    [
+        ("gpu", ValueError, "device='gpu' is not a torch device"),
+        (0, TypeError, "device must be a torch.device or a string .*, got int"),
+        (["cpu"], TypeError, "device must be a torch.device or a string .*, got list"),
+    ],
+)
+def test_build_facts_rejects_a_bad_device(device, error, message):
+    with pytest.raises(error, match=message):
+        build_facts(device)
+
+
+def test_build_facts_takes_a_device_object():
+    assert build_facts(torch.device("cpu")).device == "CPU"
+
+
 def test_default_device_follows_get_device(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert build_facts().device == "CPU"
 
 
-def test_environment_lists_the_stack_in_order(monkeypatch):
+def test_build_environment_lists_the_stack_in_order(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    env = environment(["pytest", "surely-not-a-real-package"])
+    env = build_environment(["pytest", "surely-not-a-real-package"])
     keys = list(env)
     assert keys[:3] == ["Python", "Platform", "CPU cores"]
     assert env["torch"] == torch.__version__
@@ -87,7 +104,7 @@ def test_environment_lists_the_stack_in_order(monkeypatch):
     assert keys[-2:] == ["pytest", "surely-not-a-real-package"]
 
 
-def test_environment_describes_each_gpu(monkeypatch):
+def test_build_environment_describes_each_gpu(monkeypatch):
     class Props:
         name = "NVIDIA H200"
         total_memory = 141 * 2**30
@@ -95,39 +112,54 @@ def test_environment_describes_each_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index: Props)
-    assert environment()["GPU"] == "NVIDIA H200 (141 GiB), NVIDIA H200 (141 GiB)"
+    assert build_environment()["GPU"] == "NVIDIA H200 (141 GiB), NVIDIA H200 (141 GiB)"
 
 
-def test_environment_refuses_a_single_string():
-    with pytest.raises(TypeError, match="not one string"):
-        environment("jupyter-book")
+def test_build_environment_refuses_a_single_string():
+    with pytest.raises(
+        TypeError,
+        match="packages must be a sequence of distribution names, not a single string",
+    ):
+        build_environment("jupyter-book")
+
+
+@pytest.mark.parametrize("packages", [None, ["torch", 2], {"torch"}])
+def test_build_environment_wants_a_sequence_of_names(packages):
+    with pytest.raises(
+        TypeError, match="packages must be a sequence of distribution names, got"
+    ):
+        build_environment(packages)
+
+
+def test_build_environment_takes_a_tuple():
+    assert build_environment(("pytest",))["pytest"] == pytest.__version__
 
 
 def test_driver_from_nvidia_smi(monkeypatch):
     monkeypatch.setattr(
-        facts_module.shutil, "which", lambda name: "/usr/bin/nvidia-smi"
+        "cnnbook.facts.shutil.which", lambda name: "/usr/bin/nvidia-smi"
     )
 
     def fake_run(args, **kwargs):
         assert args[1] == "--query-gpu=driver_version"
         return subprocess.CompletedProcess(args, 0, stdout="580.65\n580.65\n")
 
-    monkeypatch.setattr(facts_module.subprocess, "run", fake_run)
-    assert environment()["NVIDIA driver"] == "580.65"
+    monkeypatch.setattr("cnnbook.facts.subprocess.run", fake_run)
+    assert build_environment()["NVIDIA driver"] == "580.65"
 
 
 def test_driver_when_nvidia_smi_fails_or_is_missing(monkeypatch):
     monkeypatch.setattr(
-        facts_module.shutil, "which", lambda name: "/usr/bin/nvidia-smi"
+        "cnnbook.facts.shutil.which", lambda name: "/usr/bin/nvidia-smi"
     )
 
     def failing_run(args, **kwargs):
         raise subprocess.CalledProcessError(9, args)
 
-    monkeypatch.setattr(facts_module.subprocess, "run", failing_run)
-    assert environment()["NVIDIA driver"] == "no nvidia-smi"
-    monkeypatch.setattr(facts_module.shutil, "which", lambda name: None)
-    assert environment()["NVIDIA driver"] == "no nvidia-smi"
+    monkeypatch.setattr("cnnbook.facts.subprocess.run", failing_run)
+    assert build_environment()["NVIDIA driver"] == "no nvidia-smi"
+    monkeypatch.setattr("cnnbook.facts.shutil.which", lambda name: None)
+    assert build_environment()["NVIDIA driver"] == "no nvidia-smi"
 
 
 def test_run_time_counts_from_the_process_start(monkeypatch):
@@ -135,6 +167,6 @@ def test_run_time_counts_from_the_process_start(monkeypatch):
         def create_time(self):
             return 1000.0
 
-    monkeypatch.setattr(facts_module.psutil, "Process", Process)
-    monkeypatch.setattr(facts_module.time, "time", lambda: 1012.5)
+    monkeypatch.setattr("cnnbook.facts.psutil.Process", Process)
+    monkeypatch.setattr("cnnbook.facts.time.time", lambda: 1012.5)
     assert build_facts("cpu").seconds == 12.5

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -21,10 +22,22 @@ def test_lenet_rejects_other_shapes(shape):
         LeNet()(torch.zeros(shape))
 
 
-@pytest.mark.parametrize("num_classes", [1, 2.0, True])
-def test_lenet_num_classes(num_classes):
-    with pytest.raises(ValueError, match="num_classes must be an int of at least 2"):
+@pytest.mark.parametrize(
+    ("num_classes", "error"),
+    [(1, ValueError), (-3, ValueError), (2.0, TypeError), (True, TypeError)],
+)
+def test_lenet_num_classes(num_classes, error):
+    with pytest.raises(error, match="num_classes must be an int of at least 2, got"):
         LeNet(num_classes)
+
+
+def test_lenet_accepts_two_classes():
+    assert LeNet(2)(torch.zeros(1, 1, 28, 28)).shape == (1, 2)
+
+
+def test_lenet_wants_a_tensor():
+    with pytest.raises(TypeError, match="x must be a torch.Tensor, got list"):
+        LeNet()([[0.0] * 28] * 28)
 
 
 def test_capture_returns_the_named_outputs_and_removes_its_hooks():
@@ -62,6 +75,9 @@ def test_capture_names_unknown_layers():
     [
         (lambda x: x, ["a"], "model must be a torch.nn.Module"),
         (LeNet(), "features.conv1", "not a single string"),
+        (LeNet(), ["features.conv1", 4], r"sequence of layer names, got \['features"),
+        (LeNet(), None, "sequence of layer names, got None"),
+        (LeNet(), {"features.conv1"}, "sequence of layer names, got {"),
     ],
 )
 def test_capture_rejects_bad_arguments(model, layers, message):
@@ -98,6 +114,20 @@ def test_layer_summary_of_a_plain_sequential():
     ]
 
 
+def test_capture_wants_a_tensor():
+    with pytest.raises(TypeError, match="x must be a torch.Tensor, got ndarray"):
+        capture_activations(
+            LeNet(),
+            np.zeros((1, 1, 28, 28)),  # type: ignore[arg-type]
+            ["features.conv1"],
+        )
+
+
 def test_layer_summary_rejects_a_non_module():
-    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
-        layer_summary("LeNet", torch.zeros(1))
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module, got str"):
+        layer_summary("LeNet", torch.zeros(1))  # type: ignore[arg-type]
+
+
+def test_layer_summary_wants_a_tensor():
+    with pytest.raises(TypeError, match="x must be a torch.Tensor, got list"):
+        layer_summary(LeNet(), [0.0])  # type: ignore[arg-type]

@@ -38,14 +38,20 @@ def test_relu_output_of_a_seeded_conv():
 @pytest.mark.parametrize(
     ("value", "error", "message"),
     [
-        ([1.0], TypeError, "expects a torch.Tensor, got list"),
+        ([1.0], TypeError, "activations must be a torch.Tensor, got list"),
         (
             torch.zeros(4, 4),
             ValueError,
-            r"expected shape \(C, H, W\) or \(N, C, H, W\)",
+            r"of shape \(C, H, W\) or \(N, C, H, W\), got shape \(4, 4\)",
         ),
-        (torch.zeros(0, 2, 2), ValueError, "non-empty"),
-        (torch.zeros(1, 2, 2, dtype=torch.complex64), TypeError, "real-valued"),
+        (torch.zeros(1, 1, 1, 2, 2), ValueError, r"got shape \(1, 1, 1, 2, 2\)"),
+        (torch.zeros(0, 2, 2), ValueError, r"non-empty.*got shape \(0, 2, 2\)"),
+        (torch.zeros(2, 0, 2, 2), ValueError, r"non-empty.*got shape \(2, 0, 2, 2\)"),
+        (
+            torch.zeros(1, 2, 2, dtype=torch.complex64),
+            TypeError,
+            "activations must be real-valued, got torch.complex64",
+        ),
         (torch.full((1, 2, 2), float("nan")), ValueError, "NaN"),
     ],
 )

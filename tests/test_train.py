@@ -121,9 +121,36 @@ def test_quiet_by_default_when_not_in_a_terminal(capsys):
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"epochs": 0}, ValueError, "epochs must be a positive int"),
-        ({"epochs": 1.5}, ValueError, "epochs must be a positive int"),
-        ({"epochs": 1, "lr": 0}, ValueError, "lr must be positive"),
+        ({"epochs": 0}, ValueError, "epochs must be a positive int, got 0"),
+        ({"epochs": 1.5}, TypeError, "epochs must be a positive int, got 1.5"),
+        ({"epochs": True}, TypeError, "epochs must be a positive int, got True"),
+        ({"epochs": 1, "lr": 0}, ValueError, "lr must be a finite number above 0"),
+        ({"epochs": 1, "lr": -1e-3}, ValueError, "lr must be a finite number above 0"),
+        ({"epochs": 1, "lr": float("nan")}, ValueError, "above 0, got nan"),
+        ({"epochs": 1, "lr": float("inf")}, ValueError, "above 0, got inf"),
+        ({"epochs": 1, "lr": "0.1"}, TypeError, "lr must be a finite number above 0"),
+        ({"epochs": 1, "seed": -1}, ValueError, "seed must be an int in"),
+        ({"epochs": 1, "seed": 0.5}, TypeError, "seed must be an int in"),
+        (
+            {"epochs": 1, "model": "LeNet"},
+            TypeError,
+            "model must be a torch.nn.Module, got str",
+        ),
+        (
+            {"epochs": 1, "device": "gpu"},
+            ValueError,
+            "device='gpu' is not a torch device",
+        ),
+        (
+            {"epochs": 1, "device": 0.0},
+            TypeError,
+            "device must be a torch.device or a string such as 'cpu'",
+        ),
+        (
+            {"epochs": 1, "progress": "no"},
+            TypeError,
+            "progress must be True or False, got 'no'",
+        ),
         (
             {"epochs": 1, "train_loader": [1, 2]},
             TypeError,
@@ -143,16 +170,50 @@ def test_quiet_by_default_when_not_in_a_terminal(capsys):
 )
 def test_rejects_bad_arguments(kwargs, error, message):
     train_loader, val_loader = _loaders(n=16)
-    arguments = {"train_loader": train_loader, "val_loader": val_loader, **kwargs}
+    arguments = {
+        "model": LeNet(num_classes=2),
+        "train_loader": train_loader,
+        "val_loader": val_loader,
+        **kwargs,
+    }
     with pytest.raises(error, match=message):
-        train(LeNet(num_classes=2), **arguments)
+        train(**arguments)
+
+
+@pytest.mark.parametrize("run", [evaluate, predict])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"model": nn.Flatten}, TypeError, "model must be a torch.nn.Module, got type"),
+        (
+            {"loader": [(torch.zeros(1, 1, 28, 28), torch.zeros(1).long())]},
+            TypeError,
+            "loader must be a torch.utils.data.DataLoader, got list",
+        ),
+        ({"device": "cuda:x"}, ValueError, "device='cuda:x' is not a torch device"),
+        ({"device": 0}, TypeError, "device must be a torch.device or a string"),
+    ],
+)
+def test_evaluate_and_predict_reject_bad_arguments(run, kwargs, error, message):
+    _, val_loader = _loaders(n=16)
+    arguments = {"model": LeNet(num_classes=2), "loader": val_loader, **kwargs}
+    with pytest.raises(error, match=message):
+        run(**arguments)
+
+
+def test_device_may_be_a_string_or_a_device():
+    _, val_loader = _loaders(n=16)
+    model = LeNet(num_classes=2)
+    expected = evaluate(model, val_loader)
+    assert evaluate(model, val_loader, "cpu") == expected
+    assert evaluate(model, val_loader, torch.device("cpu")) == expected
 
 
 def test_evaluate_needs_data():
     empty = DataLoader(
         TensorDataset(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
     )
-    with pytest.raises(ValueError, match="no batches"):
+    with pytest.raises(ValueError, match="loader yielded no batches"):
         evaluate(LeNet(), empty)
 
 
