@@ -210,7 +210,8 @@ def python_object_source(source: str, name: str) -> str:
     """The source of the function or class ``name`` (dotted for a method) in ``source``.
 
     Like Sphinx's ``:pyobject:``: from the first decorator to the last non-blank line
-    of the body, comments included.
+    of the body, comments included. When a name is defined more than once (the
+    ``@overload`` stubs before an implementation), the last definition counts.
     """
     lines = source.splitlines()
     nodes: list[ast.stmt] = ast.parse(source).body
@@ -219,7 +220,7 @@ def python_object_source(source: str, name: str) -> str:
         node = next(
             (
                 n
-                for n in nodes
+                for n in reversed(nodes)
                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                 and n.name == part
             ),

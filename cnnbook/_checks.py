@@ -8,7 +8,7 @@ says what it must be, and shows what it got.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -181,8 +181,6 @@ def strings(name: str, value: object, what: str) -> None:
     A single string is refused too. ``what`` names the strings in the message, for
     example ``"layer names"``.
     """
-    from collections.abc import Sequence
-
     if isinstance(value, str):
         raise TypeError(f"{name} must be a sequence of {what}, not a single string")
     if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):

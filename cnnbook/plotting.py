@@ -91,10 +91,11 @@ def _render(
         return None
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=fig.dpi * scale, bbox_inches="tight")
-    with Image.open(buffer) as image:
-        width = image.width
+    with Image.open(buffer) as opened:
+        width = opened.width
+        image: Image.Image = opened
         if fmt == "png":
-            image = image.convert("RGB").quantize(256, dither=Image.Dither.NONE)
+            image = opened.convert("RGB").quantize(256, dither=Image.Dither.NONE)
         buffer = io.BytesIO()
         extra = {"quality": quality} if fmt == "jpeg" else {}
         image.save(buffer, fmt, optimize=True, **extra)

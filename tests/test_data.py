@@ -363,7 +363,7 @@ def test_class_names():
 def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     target = tmp_path / "cache" / "file"
     with pytest.raises(TypeError):
-        cnnbook.data._write_atomically(target, "text, not bytes")  # type: ignore[arg-type]
+        cnnbook.data._write_atomically(target, "text, not bytes")
     assert list(target.parent.iterdir()) == []
 
     def refuse(source, destination):

@@ -346,3 +346,13 @@ def test_two_exports_are_identical(tmp_path, monkeypatch):
     first = [p.read_bytes() for p in export.write_all(["book/page"], make)]
     second = [p.read_bytes() for p in export.write_all(["book/page"], make)]
     assert first == second and first[0] == first[1]
+
+
+def test_pyobject_of_an_overloaded_function_is_its_implementation():
+    source = (
+        "from typing import overload\n\n\n"
+        "@overload\ndef f(x: int) -> int: ...\n\n\n"
+        "@overload\ndef f(x: str) -> str: ...\n\n\n"
+        "def f(x):\n    return x\n"
+    )
+    assert export.python_object_source(source, "f") == "def f(x):\n    return x"

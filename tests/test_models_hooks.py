@@ -118,16 +118,16 @@ def test_capture_wants_a_tensor():
     with pytest.raises(TypeError, match="x must be a torch.Tensor, got ndarray"):
         capture_activations(
             LeNet(),
-            np.zeros((1, 1, 28, 28)),  # type: ignore[arg-type]
+            np.zeros((1, 1, 28, 28)),
             ["features.conv1"],
         )
 
 
 def test_layer_summary_rejects_a_non_module():
     with pytest.raises(TypeError, match="model must be a torch.nn.Module, got str"):
-        layer_summary("LeNet", torch.zeros(1))  # type: ignore[arg-type]
+        layer_summary("LeNet", torch.zeros(1))
 
 
 def test_layer_summary_wants_a_tensor():
     with pytest.raises(TypeError, match="x must be a torch.Tensor, got list"):
-        layer_summary(LeNet(), [0.0])  # type: ignore[arg-type]
+        layer_summary(LeNet(), [0.0])
