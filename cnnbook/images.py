@@ -131,4 +131,4 @@ def to_batch(
         )
     transform = T.Compose([T.Resize((height, width)), T.ToTensor()])
     batch: torch.Tensor = transform(img.convert("RGB")).unsqueeze(0)
-    return batch if device is None else batch.to(device)
+    return batch if device is None else batch.to(_checks.device("device", device))

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import torch
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from PIL import Image
 
 from cnnbook import _checks
@@ -171,9 +171,9 @@ def show_image(
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    root = ax.get_figure(root=True)
-    assert root is not None  # an Axes always belongs to a figure
-    return root
+    # the figure itself, also when ax sits in a subfigure (matplotlib 3.8 and later)
+    holder = ax.figure
+    return holder.figure if isinstance(holder, SubFigure) else holder
 
 
 def plot_feature_maps(

@@ -210,3 +210,11 @@ def test_to_batch_rejects_sizes_of_the_wrong_type(size):
 
 def test_to_batch_size_pair_is_height_then_width():
     assert to_batch(Image.new("RGB", (8, 8)), (2, 5)).shape == (1, 3, 2, 5)
+
+
+def test_to_batch_names_a_bad_device():
+    img = Image.new("RGB", (4, 4))
+    with pytest.raises(TypeError, match="device must be a torch.device or a string"):
+        to_batch(img, 4, device=0)
+    with pytest.raises(ValueError, match="device='gpu' is not a torch device"):
+        to_batch(img, 4, device="gpu")
