@@ -14,7 +14,7 @@ Each helper lives in the module named after its job:
 - :mod:`cnnbook.diagrams`: :func:`plot_conv_steps`
 - :mod:`cnnbook.stats`: :func:`activation_stats`, :class:`ActivationStats`
 - :mod:`cnnbook.data`: :func:`fashion_mnist`, :data:`CLASS_NAMES`
-- :mod:`cnnbook.models`: :class:`LeNet`
+- :mod:`cnnbook.models`: :class:`LeNet`, :class:`ResNet`, :class:`BasicBlock`
 - :mod:`cnnbook.hooks`: :func:`capture_activations`, :func:`layer_summary`,
   :class:`LayerRow`
 - :mod:`cnnbook.train`: :func:`train`, :func:`evaluate`, :func:`predict`,
@@ -46,7 +46,7 @@ from cnnbook.images import (
     sample_image,
     to_batch,
 )
-from cnnbook.models import LeNet
+from cnnbook.models import BasicBlock, LeNet, ResNet
 from cnnbook.plotting import (
     plot_confusion_matrix,
     plot_feature_maps,
@@ -65,10 +65,12 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "ActivationStats",
+    "BasicBlock",
     "BuildFacts",
     "History",
     "LayerRow",
     "LeNet",
+    "ResNet",
     "activation_stats",
     "build_environment",
     "build_facts",
