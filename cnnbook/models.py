@@ -61,11 +61,7 @@ class LeNet(nn.Module):
             TypeError: if ``x`` is not a tensor.
             ValueError: if ``x`` has another shape.
         """
-        _checks.tensor("x", x)
-        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
-            raise ValueError(
-                f"LeNet expects images of shape (N, 1, 28, 28), got {tuple(x.shape)}"
-            )
+        _check_images(self, x)
         logits: torch.Tensor = self.classifier(self.features(x))
         return logits
 
@@ -217,10 +213,17 @@ class ResNet(nn.Module):
             TypeError: if ``x`` is not a tensor.
             ValueError: if ``x`` has another shape.
         """
-        _checks.tensor("x", x)
-        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
-            raise ValueError(
-                f"ResNet expects images of shape (N, 1, 28, 28), got {tuple(x.shape)}"
-            )
+        _check_images(self, x)
         logits: torch.Tensor = self.classifier(self.features(x))
         return logits
+
+
+def _check_images(model: nn.Module, x: object) -> None:
+    """Raise unless ``x`` is a tensor of shape ``(N, 1, 28, 28)``, naming the model."""
+    _checks.tensor("x", x)
+    assert isinstance(x, torch.Tensor)
+    if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+        raise ValueError(
+            f"{type(model).__name__} expects images of shape (N, 1, 28, 28), "
+            f"got {tuple(x.shape)}"
+        )
