@@ -143,3 +143,31 @@ def test_finite_non_negative():
     for bad in ("0", False, None):
         with pytest.raises(TypeError, match="^tol must be a finite number of at least"):
             _checks.finite_non_negative("tol", bad)
+
+
+def test_module_accepts_a_module_and_names_anything_else():
+    layer = torch.nn.ReLU()
+    assert _checks.module("model", layer) is layer
+    with pytest.raises(TypeError, match=r"^model must be a torch.nn.Module, got str$"):
+        _checks.module("model", "relu")
+
+
+def test_device_reads_strings_and_devices():
+    assert _checks.device("device", "cpu") == torch.device("cpu")
+    cpu = torch.device("cpu")
+    assert _checks.device("device", cpu) is cpu
+    with pytest.raises(TypeError, match="device must be a torch.device or a string"):
+        _checks.device("device", 0)
+    with pytest.raises(ValueError, match=r"device='gpu' is not a torch device"):
+        _checks.device("device", "gpu")
+
+
+def test_strings_wants_a_sequence_of_strings_not_one_string():
+    _checks.strings("layers", ["conv1", "pool1"], "layer names")
+    _checks.strings("layers", (), "layer names")
+    with pytest.raises(TypeError, match="not a single string"):
+        _checks.strings("layers", "conv1", "layer names")
+    with pytest.raises(TypeError, match=r"sequence of layer names, got \['conv1', 4\]"):
+        _checks.strings("layers", ["conv1", 4], "layer names")
+    with pytest.raises(TypeError, match="got 4"):
+        _checks.strings("layers", 4, "layer names")
