@@ -14,10 +14,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cnnbook import _checks
 
-SAMPLE_IMAGE = "chelsea.png"
-"""The name of the bundled photo, "Chelsea the cat" by Stefan van der Walt (CC0).
+SAMPLE_IMAGES = {
+    "chelsea": "chelsea.png",
+    "coffee": "coffee.jpg",
+    "rocket": "rocket.jpg",
+}
+"""The bundled photos by name, all from scikit-image's sample data and free to reuse:
+"Chelsea the cat" (CC0), a cup of coffee (CC0) and a Falcon 9 launch (public domain).
 
-See ``cnnbook/data/README.md`` for its source and licence.
+See ``cnnbook/data/README.md`` for their sources and licences.
 """
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -32,12 +37,20 @@ _SIXTEEN_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 
 
-def sample_image() -> Image.Image:
-    """Return the book's sample photo as an RGB image.
+def sample_image(name: str = "chelsea") -> Image.Image:
+    """Return one of the book's bundled photos as an RGB image.
 
-    The photo is Chelsea the cat, 451 × 300 pixels (width × height), CC0.
+    Args:
+        name: which photo (a key of :data:`SAMPLE_IMAGES`): ``"chelsea"``, the cat,
+            451 × 300 pixels (width × height); ``"coffee"``, a cup of coffee,
+            600 × 400; or ``"rocket"``, a rocket launch, 640 × 427.
+
+    Raises:
+        TypeError: ``name`` is not a str.
+        ValueError: there is no bundled photo of that name.
     """
-    with as_file(files("cnnbook") / "data" / SAMPLE_IMAGE) as path:
+    filename = SAMPLE_IMAGES[_checks.choice("name", name, tuple(SAMPLE_IMAGES))]
+    with as_file(files("cnnbook") / "data" / filename) as path:
         return load_image(path)
 
 

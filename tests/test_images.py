@@ -8,7 +8,7 @@ import torch
 import torchvision.transforms as T
 from PIL import Image
 
-from cnnbook import load_image, sample_image, to_batch
+from cnnbook import SAMPLE_IMAGES, load_image, sample_image, to_batch
 
 
 def _save(tmp_path, img, name, **kwargs):
@@ -26,11 +26,36 @@ def test_sample_image_is_the_bundled_rgb_photo():
     assert img.size == (451, 300)
 
 
-def test_bundled_photo_matches_the_checksum_in_its_licence_note():
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [("chelsea", (451, 300)), ("coffee", (600, 400)), ("rocket", (640, 427))],
+)
+def test_each_bundled_photo_by_name(name, size):
+    img = sample_image(name)
+    assert img.mode == "RGB" and img.size == size
+
+
+def test_unknown_photo_names_the_choices():
+    with pytest.raises(ValueError, match="'chelsea', 'coffee' or 'rocket', got 'dog'"):
+        sample_image("dog")
+    with pytest.raises(TypeError, match="name must be"):
+        sample_image(3)
+
+
+@pytest.mark.parametrize("filename", sorted(SAMPLE_IMAGES.values()))
+def test_bundled_photo_matches_the_checksum_in_its_licence_note(filename):
     data = files("cnnbook") / "data"
     note = (data / "README.md").read_text()
-    recorded = re.search(r"sha256: `([0-9a-f]{64})`", note).group(1)
-    assert hashlib.sha256((data / "chelsea.png").read_bytes()).hexdigest() == recorded
+    section = note.split(f"## `{filename}`", 1)[1].split("\n## ", 1)[0]
+    assert "Licence: **CC0**" in section or "Licence: **public domain**" in section
+    recorded = re.search(r"sha256: `([0-9a-f]{64})`", section).group(1)
+    assert hashlib.sha256((data / filename).read_bytes()).hexdigest() == recorded
+
+
+def test_every_bundled_file_is_documented_and_offered():
+    data = files("cnnbook") / "data"
+    photos = {p.name for p in data.iterdir() if p.name.endswith((".png", ".jpg"))}
+    assert photos == set(SAMPLE_IMAGES.values())
 
 
 # --- load_image: every mode becomes RGB -----------------------------------------------
