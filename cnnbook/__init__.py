@@ -4,8 +4,8 @@ Each helper lives in the module named after its job:
 
 - :mod:`cnnbook.device`: :func:`get_device`, :func:`seed_everything`, :func:`last_seed`,
   :class:`tf32_convolutions`
-- :mod:`cnnbook.images`: :func:`sample_image`, :data:`SAMPLE_IMAGES`, :func:`load_image`,
-  :func:`to_batch`, :data:`IMAGENET_MEAN`, :data:`IMAGENET_STD`
+- :mod:`cnnbook.images`: :func:`sample_image`, :data:`SAMPLE_IMAGES`,
+  :func:`load_image`, :func:`to_batch`, :data:`IMAGENET_MEAN`, :data:`IMAGENET_STD`
 - :mod:`cnnbook.plotting`: :func:`show_image`, :func:`plot_feature_maps`,
   :func:`plot_rgb_filters`, :func:`plot_confusion_matrix`, :func:`use_compact_figures`
 - :mod:`cnnbook.sizes`: :func:`conv_output_size`, :func:`pool_output_size`,
