@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import nbformat
 import pytest
+import tomllib
 import yaml
 from bs4 import BeautifulSoup
 from IPython.core.inputtransformer2 import TransformerManager
@@ -127,14 +128,24 @@ def _name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def test_binder_environment_is_cpu_torch_and_cnnbook_only():
+def test_binder_environment_is_cpu_torch_cnnbook_and_captum_only():
     lines = _requirements()
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
     names = {_name(line) for line in lines if not line.startswith("-")}
-    assert names == {"torch", "torchvision", "cnnbook"}, names
+    # captum: the attribution chapter's cross-check (cnnbook's "attribution" extra)
+    assert names == {"torch", "torchvision", "cnnbook", "captum"}, names
     org, repo = _org_repo()
     assert f"cnnbook @ git+https://github.com/{org}/{repo}" in lines
     assert not names & TOOLING
+
+
+def test_binder_installs_captum_as_cnnbook_s_attribution_extra_says():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert extras["attribution"] == [
+        line for line in _requirements() if _name(line) == "captum"
+    ]
 
 
 def _closure(names: set[str]) -> set[str]:
