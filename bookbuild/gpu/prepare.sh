@@ -21,16 +21,16 @@ HOST_HAS='^(torch|torchvision|triton|nvidia-.*|cuda-.*|numpy|scipy|matplotlib|pi
 rm -rf .gpu/wheels .gpu/data
 mkdir -p .gpu/wheels .gpu/data
 
-# 1. Wheels: the book's own requirement lines (versions as in requirements.txt), a kernel, and
-#    the HTML parser of the site checks, resolved for the host's Python on manylinux x86_64,
-#    at the versions requirements.lock pins (the lock is resolved for Python 3.11, so its pins
+# 1. Wheels: the book's own requirement lines (versions as in requirements.txt; captum for
+#    the attribution chapter), a kernel, and the HTML parser of the site checks, resolved
+#    for the host's Python on manylinux x86_64, at the versions requirements.lock pins (the lock is resolved for Python 3.11, so its pins
 #    serve as constraints rather than as a hashed list: a package the host's Python needs and
 #    the lock lacks still resolves).
 requirements=$(mktemp)
 constraints=$(mktemp)
 trap 'rm -f "$requirements" "$constraints"' EXIT
-grep -E '^(jupyter-book|myst-nb|sphinx-book-theme|sphinx-mathjax-offline|beautifulsoup4)\b' \
-  requirements.txt | sed 's/[[:space:]]*#.*//' >"$requirements"
+book='jupyter-book|myst-nb|sphinx-book-theme|sphinx-mathjax-offline|beautifulsoup4|captum'
+grep -E "^($book)\b" requirements.txt | sed 's/[[:space:]]*#.*//' >"$requirements"
 echo ipykernel >>"$requirements"
 sed -nE 's/^([A-Za-z0-9][A-Za-z0-9._-]*==[^[:space:]\\]+).*/\1/p' requirements.lock >"$constraints"
 platforms=()
