@@ -23,9 +23,10 @@ mkdir -p .gpu/wheels .gpu/data
 
 # 1. Wheels: the book's own requirement lines (versions as in requirements.txt; captum for
 #    the attribution chapter), a kernel, and the HTML parser of the site checks, resolved
-#    for the host's Python on manylinux x86_64, at the versions requirements.lock pins (the lock is resolved for Python 3.11, so its pins
-#    serve as constraints rather than as a hashed list: a package the host's Python needs and
-#    the lock lacks still resolves).
+#    for the host's Python on manylinux x86_64, at the versions requirements.lock pins
+#    (the lock is resolved for Python 3.11, so its pins serve as constraints rather than
+#    as a hashed list: a package the host's Python needs and the lock lacks still
+#    resolves).
 requirements=$(mktemp)
 constraints=$(mktemp)
 trap 'rm -f "$requirements" "$constraints"' EXIT
