@@ -40,8 +40,11 @@ class Tiny(nn.Module):
 def _tiny(seed: int = 0) -> Tiny:
     torch.manual_seed(seed)
     model = Tiny()
-    model.features[1].running_mean.uniform_(-0.2, 0.2)
-    model.features[1].running_var.uniform_(0.5, 2.0)
+    norm = model.features[1]
+    assert isinstance(norm, nn.BatchNorm2d)
+    assert norm.running_mean is not None and norm.running_var is not None
+    norm.running_mean.uniform_(-0.2, 0.2)  # statistics that are not 0 and 1
+    norm.running_var.uniform_(0.5, 2.0)
     return model.eval()
 
 
