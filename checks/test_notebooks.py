@@ -7,11 +7,14 @@ have it), and its first code cell installs cnnbook when it is missing.
 
 To show that the notebook needs nothing from the book, each one runs in a fresh virtual
 environment that holds only the cnnbook wheel built from this checkout, its declared
-dependencies and ipykernel: no myst-nb, no Jupyter Book, no checkout on the path, and a
-temporary folder as the working directory. torch and torchvision come from the book's
-environment through a .pth file that points at a folder of links to them and to the
-packages they need, and nothing else, so that the 2 GB install is not repeated. The
-environment is kept in _build/notebook-venv/, keyed on what went into it.
+dependencies, its optional extras (Captum, for the attribution chapter) and ipykernel:
+no myst-nb, no Jupyter Book, no checkout on the path, and a temporary folder as the
+working directory. (A page that imports an extra's package must install the extra in
+its first cell: test_a_notebook_that_imports_an_extra_installs_it.) torch and
+torchvision come from the book's environment through a .pth file that points at a
+folder of links to them and to the packages they need, and nothing else, so that the
+2 GB install is not repeated. The environment is kept in _build/notebook-venv/, keyed
+on what went into it.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ NOTEBOOKS = notebook_pages()
 SHARED = ("torch", "torchvision")  # reused from the book's environment
 PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE", "cnnbook")
 KERNEL = "cnnbook-fresh"
+EXTRAS = {"attribution": "captum"}  # cnnbook's optional extras: the package each adds
 
 # MyST that Jupyter would show as raw text
 RAW_MYST = [
@@ -127,6 +131,7 @@ def _own_requirements() -> list[str]:
 def _inputs_key() -> str:
     """A hash of everything the fresh environment is made from."""
     digest = hashlib.sha256(sys.version.encode())
+    digest.update(f"extras={sorted(EXTRAS)}".encode())
     for name in SHARED:
         digest.update(f"{name}=={metadata.version(name)}".encode())
     digest.update(LOCK.read_bytes())
@@ -204,7 +209,7 @@ def _make_venv(target: Path, work: Path) -> None:
     env = {**_clean_env(target), "PIP_NO_CACHE_DIR": "1"}
     _run(
         [str(python), "-m", "pip", "install", "--quiet", "-c", str(constraints)]
-        + [str(wheel), "ipykernel"],
+        + [f"{wheel}[{','.join(sorted(EXTRAS))}]", "ipykernel"],
         env=env,
         cwd=work,
     )
@@ -256,12 +261,44 @@ def jupyter_path(fresh_venv, tmp_path_factory) -> Path:
 # ------------------------------------------------------------ the tests
 
 
+def _extras_used(notebook: nbformat.NotebookNode) -> list[str]:
+    """The extras of cnnbook whose packages the notebook's code cells import."""
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    return sorted(
+        extra
+        for extra, package in EXTRAS.items()
+        if re.search(rf"^\s*(from|import)\s+{package}\b", code, re.MULTILINE)
+    )
+
+
 @pytest.mark.parametrize("page", NOTEBOOKS)
 def test_downloaded_notebook_starts_by_installing_cnnbook(page):
     notebook = _read(page)
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert 'find_spec("cnnbook") is None' in first.source
-    assert f'%pip install --quiet "cnnbook @ git+{_repository_url()}"' in first.source
+    extras = _extras_used(notebook)
+    name = f"cnnbook[{','.join(extras)}]" if extras else "cnnbook"
+    assert f'%pip install --quiet "{name} @ git+{_repository_url()}"' in first.source
+
+
+@pytest.mark.parametrize("page", NOTEBOOKS)
+def test_a_notebook_that_imports_an_extra_installs_it(page):
+    """The fresh environment holds every extra, so a notebook that imports an extra's
+    package without installing it would pass there and fail for a reader. Its first
+    cell must install the package also where cnnbook is already there (Binder)."""
+    notebook = _read(page)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for extra in _extras_used(notebook):
+        package = EXTRAS[extra]
+        assert f'find_spec("{package}") is None' in first.source, (page, extra)
+        for requirement in project["optional-dependencies"][extra]:
+            assert f'%pip install --quiet "{requirement}"' in first.source, (
+                page,
+                requirement,
+            )
 
 
 @pytest.mark.parametrize("page", NOTEBOOKS)

@@ -12,11 +12,14 @@ Each helper lives in the module named after its job:
   :func:`receptive_fields`
 - :mod:`cnnbook.conv`: :func:`conv2d_reference`
 - :mod:`cnnbook.diagrams`: :func:`plot_conv_steps`
-- :mod:`cnnbook.stats`: :func:`activation_stats`, :class:`ActivationStats`
+- :mod:`cnnbook.stats`: :func:`activation_stats`, :class:`ActivationStats`,
+  :func:`rank_correlation`
 - :mod:`cnnbook.data`: :func:`fashion_mnist`, :data:`CLASS_NAMES`
 - :mod:`cnnbook.models`: :class:`LeNet`, :class:`ResNet`, :class:`BasicBlock`
 - :mod:`cnnbook.hooks`: :func:`capture_activations`, :func:`layer_summary`,
   :class:`LayerRow`
+- :mod:`cnnbook.attribution`: :func:`saliency`, :func:`grad_cam`, :func:`occlusion`,
+  :func:`effective_receptive_field`, :func:`mass_extent`, :func:`deletion_curve`
 - :mod:`cnnbook.train`: :func:`train`, :func:`evaluate`, :func:`predict`,
   :class:`History`
 - :mod:`cnnbook.bench`: :func:`time_call`, :func:`time_interleaved`,
@@ -25,6 +28,14 @@ Each helper lives in the module named after its job:
   :func:`build_environment`
 """
 
+from cnnbook.attribution import (
+    deletion_curve,
+    effective_receptive_field,
+    grad_cam,
+    mass_extent,
+    occlusion,
+    saliency,
+)
 from cnnbook.bench import (
     compare_times,
     conv2d_flops,
@@ -56,7 +67,7 @@ from cnnbook.plotting import (
     use_compact_figures,
 )
 from cnnbook.sizes import conv_output_size, pool_output_size, receptive_fields
-from cnnbook.stats import ActivationStats, activation_stats
+from cnnbook.stats import ActivationStats, activation_stats, rank_correlation
 from cnnbook.train import History, evaluate, predict, train
 
 __version__ = "0.1.0"
@@ -81,13 +92,18 @@ __all__ = [
     "conv2d_flops",
     "conv2d_reference",
     "conv_output_size",
+    "deletion_curve",
+    "effective_receptive_field",
     "evaluate",
     "fashion_mnist",
     "fast_cudnn",
     "get_device",
+    "grad_cam",
     "last_seed",
     "layer_summary",
     "load_image",
+    "occlusion",
+    "mass_extent",
     "peak_tflops",
     "plot_confusion_matrix",
     "plot_conv_steps",
@@ -95,8 +111,10 @@ __all__ = [
     "plot_rgb_filters",
     "pool_output_size",
     "predict",
+    "rank_correlation",
     "receptive_fields",
     "sample_image",
+    "saliency",
     "seed_everything",
     "show_image",
     "tf32_convolutions",

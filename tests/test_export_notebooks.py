@@ -356,3 +356,34 @@ def test_pyobject_of_an_overloaded_function_is_its_implementation():
         "def f(x):\n    return x\n"
     )
     assert export.python_object_source(source, "f") == "def f(x):\n    return x"
+
+
+def test_an_install_cell_that_adds_an_extra_is_kept_whole(tmp_path):
+    """The attribution chapter installs cnnbook with its Captum extra, and Captum alone
+    where cnnbook is already there (Binder): the whole cell reaches the notebook."""
+    install = (
+        "import importlib.util\n\n"
+        'if importlib.util.find_spec("cnnbook") is None:\n'
+        '    %pip install --quiet "cnnbook[attribution] @ git+https://example.org/c"\n'
+        'elif importlib.util.find_spec("captum") is None:\n'
+        '    %pip install --quiet "captum>=0.7,<1"'
+    )
+    cells = [_code(install, tags=["remove-cell"]), _code("import captum")]
+    notebook = export.export_notebook(
+        nbformat.v4.new_notebook(cells=cells), _ctx(tmp_path)
+    )
+    assert [cell.source for cell in notebook.cells] == [install, "import captum"]
+
+
+def test_the_attribution_chapter_installs_captum_for_readers():
+    source = (ROOT / "book" / "what-drives-a-decision.md").read_text()
+    first = source[source.index("```{code-cell}") :]
+    first = first[: first.index("\n```\n")]
+    assert export.INSTALL_MARK in first
+    assert '%pip install --quiet "cnnbook[attribution] @ git+' in first
+    assert 'elif importlib.util.find_spec("captum") is None:' in first
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    (captum,) = project["optional-dependencies"]["attribution"]
+    assert f'%pip install --quiet "{captum}"' in first  # the extra's own pin

@@ -1,7 +1,9 @@
+import math
+
 import pytest
 import torch
 
-from cnnbook import ActivationStats, activation_stats
+from cnnbook import ActivationStats, activation_stats, rank_correlation
 
 
 def test_counts_zeros_negatives_and_dead_channels():
@@ -58,3 +60,32 @@ def test_relu_output_of_a_seeded_conv():
 def test_rejects_bad_input(value, error, message):
     with pytest.raises(error, match=message):
         activation_stats(value)
+
+
+def test_rank_correlation_by_hand_with_ties():
+    a = torch.tensor([1.0, 2, 2, 3, 0])  # ranks 2, 3.5, 3.5, 5, 1
+    b = torch.tensor([5.0, 1, 1, 2, 0])  # ranks 5, 2.5, 2.5, 4, 1
+    assert rank_correlation(a, b) == pytest.approx(3.5 / 9.5)
+
+
+def test_rank_correlation_sees_only_the_order():
+    torch.manual_seed(0)
+    a = torch.rand(6, 7)
+    assert rank_correlation(a, a.exp() * 10) == pytest.approx(1.0)
+    assert rank_correlation(a, -a) == pytest.approx(-1.0)
+    assert math.isnan(rank_correlation(torch.zeros(4), torch.arange(4.0)))  # no order
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "error", "message"),
+    [
+        ([1.0, 2.0], torch.ones(2), TypeError, "a must be a torch.Tensor"),
+        (torch.ones(2), torch.ones(2, dtype=torch.bool), TypeError, "b must be real"),
+        (torch.ones(2), torch.ones(3), ValueError, "the same shape"),
+        (torch.ones(1), torch.ones(1), ValueError, "at least two values"),
+        (torch.tensor([1.0, float("nan")]), torch.ones(2), ValueError, "NaN"),
+    ],
+)
+def test_rank_correlation_rejects_bad_input(a, b, error, message):
+    with pytest.raises(error, match=message):
+        rank_correlation(a, b)
