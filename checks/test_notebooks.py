@@ -32,6 +32,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 import yaml
 from nbclient import NotebookClient
 from packaging.requirements import Requirement
@@ -122,8 +123,6 @@ def _top_level_paths(name: str) -> set[Path]:
 
 def _own_requirements() -> list[str]:
     """cnnbook's declared dependencies, from pyproject.toml."""
-    import tomllib
-
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     return project["dependencies"]
 
@@ -288,8 +287,6 @@ def test_a_notebook_that_imports_an_extra_installs_it(page):
     cell must install the package also where cnnbook is already there (Binder)."""
     notebook = _read(page)
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
-    import tomllib
-
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     for extra in _extras_used(notebook):
         package = EXTRAS[extra]
