@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,7 @@ def train(
     keep_best: bool = False,
     device: torch.device | str | None = None,
     progress: bool | None = None,
+    param_groups: Sequence[dict[str, Any]] | None = None,
 ) -> History:
     """Train ``model`` with Adam and cross-entropy; return the history.
 
@@ -100,12 +101,19 @@ def train(
         device: where to train; ``None`` means where the model's parameters are.
         progress: show a tqdm bar per epoch; ``None`` means only when stderr is a
             terminal, so built pages stay quiet.
+        param_groups: what Adam trains, in torch's own parameter-group form: a
+            sequence of dicts, each with ``"params"`` (some of the model's
+            parameters) and optionally its own ``"lr"``; a group without one uses
+            ``lr``. Parameters in no group are not trained. ``None`` means one group
+            of all the model's parameters.
 
     Raises:
         TypeError: if an argument has the wrong type.
         ValueError: if ``epochs``, ``lr`` or ``seed`` is out of range, the model has
-            no parameters, a loader yields no batches, or ``keep_best=True`` finds
-            every validation loss NaN.
+            no parameters, a loader yields no batches, ``keep_best=True`` finds
+            every validation loss NaN, or ``param_groups`` is empty, has a group
+            with no parameters, or names a parameter twice or one that is not the
+            model's.
     """
     _checks.positive_int("epochs", epochs)
     _checks.finite_positive("lr", lr)
@@ -118,9 +126,10 @@ def train(
         {"train_loader": train_loader, "val_loader": val_loader},
         training=True,
     )
+    groups = _groups(model, param_groups)
     seed_everything(seed)
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(groups or model.parameters(), lr=lr)
     show = sys.stderr.isatty() if progress is None else progress
     history = History()
     best_loss, best_state = None, None
@@ -163,6 +172,56 @@ def train(
             )
         model.load_state_dict(best_state)
     return history
+
+
+def _groups(model: nn.Module, param_groups: object) -> list[dict[str, Any]] | None:
+    """Check ``param_groups`` of :func:`train` against ``model``; return copies of
+    the groups with their parameters in lists (``None`` for ``None``)."""
+    if param_groups is None:
+        return None
+    rule = "param_groups must be a list of dicts, each with a 'params' entry"
+    if not isinstance(param_groups, Sequence) or isinstance(param_groups, str):
+        raise TypeError(f"{rule}, got {type(param_groups).__name__}")
+    if not param_groups:
+        raise ValueError(f"{rule}, got an empty {type(param_groups).__name__}")
+    owned = {id(p) for p in model.parameters()}
+    seen: set[int] = set()
+    groups = []
+    for index, group in enumerate(param_groups):
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{rule}; group {index} is {group!r}")
+        params = group["params"]
+        if isinstance(params, torch.Tensor):
+            params = [params]
+        if not isinstance(params, Iterable):
+            raise TypeError(
+                f"param_groups[{index}]['params'] must be an iterable of "
+                f"parameters, got {type(params).__name__}"
+            )
+        params = list(params)
+        if not params:
+            raise ValueError(f"param_groups[{index}] has no parameters")
+        for p in params:
+            if not isinstance(p, nn.Parameter):
+                raise TypeError(
+                    f"param_groups[{index}]['params'] must hold nn.Parameter "
+                    f"objects, got {_checks.describe(p)}"
+                )
+            if id(p) not in owned:
+                raise ValueError(
+                    f"param_groups[{index}] holds a parameter that is not the "
+                    "model's: it would not be trained"
+                )
+            if id(p) in seen:
+                raise ValueError(
+                    f"param_groups[{index}] holds a parameter that an earlier "
+                    "group holds too"
+                )
+            seen.add(id(p))
+        if "lr" in group:
+            _checks.finite_positive(f"param_groups[{index}]['lr']", group["lr"])
+        groups.append({**group, "params": params})
+    return groups
 
 
 def evaluate(

@@ -307,3 +307,91 @@ def test_keep_best_names_an_all_nan_validation():
             epochs=2,
             keep_best=True,
         )
+
+
+def test_param_groups_give_each_group_its_own_learning_rate():
+    # Adam's first step moves every weight by about its group's learning rate, so
+    # the layer with a 100 times smaller rate moves about 100 times less.
+    train_loader, val_loader = _loaders(n=16)
+    torch.manual_seed(0)
+    model = LeNet(num_classes=2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    groups = [
+        {"params": model.features.parameters(), "lr": 1e-5},
+        {"params": model.classifier.parameters()},
+    ]
+    single = DataLoader(train_loader.dataset, batch_size=16)
+    train(model, single, val_loader, epochs=1, lr=1e-3, param_groups=groups)
+    step = {
+        k: (v - before[k]).abs().max().item() for k, v in model.state_dict().items()
+    }
+    assert 0.5e-5 < step["features.conv1.weight"] <= 1.01e-5
+    assert 0.5e-3 < step["classifier.fc1.weight"] <= 1.01e-3
+
+
+def test_parameters_in_no_group_are_not_trained():
+    train_loader, val_loader = _loaders(n=16)
+    torch.manual_seed(0)
+    model = LeNet(num_classes=2)
+    features = {k: v.clone() for k, v in model.features.state_dict().items()}
+    head = model.classifier.fc3.weight.clone()
+    groups = ({"params": model.classifier.parameters()},)
+    train(model, train_loader, val_loader, epochs=1, param_groups=groups)
+    after = model.features.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in features.items())
+    assert not torch.equal(model.classifier.fc3.weight, head)
+
+
+def test_param_groups_match_a_plain_run_when_they_hold_everything():
+    histories = []
+    for groups in (None, "all"):
+        train_loader, val_loader = _loaders()
+        torch.manual_seed(1)
+        model = LeNet(num_classes=2)
+        if groups == "all":
+            groups = [{"params": model.parameters()}]
+        histories.append(
+            train(model, train_loader, val_loader, epochs=2, param_groups=groups)
+        )
+    assert histories[0] == histories[1]
+
+
+def _bad_groups(model):
+    other = nn.Linear(2, 2)
+    conv1 = model.features.conv1
+    return [
+        ({"x": 1}, TypeError, "param_groups must be a list of dicts"),
+        ("abc", TypeError, "param_groups must be a list of dicts.*got str"),
+        ([], ValueError, "got an empty list"),
+        ([{"lr": 1e-3}], TypeError, "group 0 is"),
+        ([3], TypeError, "group 0 is 3"),
+        ([{"params": 3}], TypeError, r"\['params'\] must be an iterable.*got int"),
+        ([{"params": []}], ValueError, r"param_groups\[0\] has no parameters"),
+        ([{"params": [torch.zeros(2)]}], TypeError, "nn.Parameter objects, got shape"),
+        ([{"params": other.parameters()}], ValueError, "not the model's"),
+        (
+            [{"params": conv1.weight}, {"params": model.parameters()}],
+            ValueError,
+            r"param_groups\[1\] holds a parameter that an earlier group holds",
+        ),
+        (
+            [{"params": conv1.parameters(), "lr": 0}],
+            ValueError,
+            r"param_groups\[0\]\['lr'\] must be a finite number above 0",
+        ),
+        (
+            [{"params": conv1.parameters(), "lr": "fast"}],
+            TypeError,
+            r"param_groups\[0\]\['lr'\] must be a finite number above 0",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_rejects_bad_param_groups(case):
+    train_loader, val_loader = _loaders(n=16)
+    model = LeNet(num_classes=2)
+    groups, error, message = _bad_groups(model)[case]
+    assert len(_bad_groups(model)) == 12
+    with pytest.raises(error, match=message):
+        train(model, train_loader, val_loader, epochs=1, param_groups=groups)
