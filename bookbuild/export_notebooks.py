@@ -73,8 +73,9 @@ ADMONITIONS = {
 }
 
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
-DIRECTIVE = re.compile(r"^\{(?P<name>[\w-]+)\}\s*(?P<argument>.*)$")
+DIRECTIVE = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<argument>.*)$")
 OPTION = re.compile(r"^:(?P<key>[\w-]+):\s*(?P<value>.*)$")
+MD_FORMATS = ("commonmark", "gfm", "myst")  # what {glue:md}'s :format: may say
 TARGET = re.compile(r"^\([\w.:-]+\)=\s*$")
 INLINE = re.compile(
     r"\{(?P<role>[a-zA-Z][\w:.-]*)\}`(?P<content>[^`]*)`"  # a role
@@ -101,6 +102,9 @@ class Context:
     glue: Mapping[str, str] = field(default_factory=dict)  # key -> text/plain
     notebooks: frozenset[str] = frozenset()  # the exported pages, e.g. "book/intro"
     site_url: str = ""  # the published book's base URL ("" when none is configured)
+    glue_markdown: Mapping[str, str] = field(
+        default_factory=dict
+    )  # key -> text/markdown
 
 
 # ---------------------------------------------------------------- inline markup
@@ -320,6 +324,8 @@ def render_directive(name: str, argument: str, body: list[str], ctx: Context) ->
             title = name.capitalize() + (f": {argument}" if argument else "")
         inner = transform_markdown("\n".join(content), ctx).strip("\n")
         return quote(transform_inline(title, ctx), inner)
+    if name == "glue:md":
+        return glued_markdown(argument, options, ctx)
     if name == "nb-exec-table":
         return (
             "*The table of executed pages is generated when the book is built; "
@@ -328,6 +334,15 @@ def render_directive(name: str, argument: str, body: list[str], ctx: Context) ->
     raise ExportError(
         f"{ctx.page}: no plain-markdown form for the directive {{{name}}}"
     )
+
+
+def glued_markdown(key: str, options: Mapping[str, str], ctx: Context) -> str:
+    """A ``{glue:md}`` directive: the glued ``text/markdown`` value, transformed."""
+    if set(options) - {"format"} or options.get("format", "myst") not in MD_FORMATS:
+        raise ExportError(f"{ctx.page}: glue:md options not supported: {options}")
+    if key not in ctx.glue_markdown:
+        raise ExportError(f"{ctx.page}: no glued markdown for key {key!r}")
+    return transform_markdown(ctx.glue_markdown[key], ctx)
 
 
 def fenced_blocks(lines: list[str]) -> Iterator[tuple[str, list[str]]]:
@@ -492,16 +507,18 @@ def check_clean(notebook: NotebookNode, page: str) -> None:
 # ---------------------------------------------------------------- pages
 
 
-def load_glue(page: str, executed: Path = EXECUTED) -> dict[str, str]:
-    """The page's glued values (key -> text/plain) from the build's glue.json."""
+def load_glue(
+    page: str, executed: Path = EXECUTED, mime: str = "text/plain"
+) -> dict[str, str]:
+    """The page's glued values (key -> their ``mime`` form) from glue.json."""
     path = executed / f"{page}.glue.json"
     if not path.is_file():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
     return {
-        key: value["data"]["text/plain"]
+        key: value["data"][mime]
         for key, value in data.items()
-        if "text/plain" in value.get("data", {})
+        if mime in value.get("data", {})
     }
 
 
@@ -571,7 +588,12 @@ def main() -> int:
 
     def make(page: str) -> NotebookNode:
         ctx = Context(
-            page, (ROOT / page).parent, load_glue(page), frozenset(pages), url
+            page,
+            (ROOT / page).parent,
+            load_glue(page),
+            frozenset(pages),
+            url,
+            load_glue(page, mime="text/markdown"),
         )
         return export_notebook(executed_page(page), ctx)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import nbformat
@@ -66,6 +67,45 @@ def test_glue_roles_become_text_with_their_format(tmp_path):
 def test_glue_text_is_escaped_for_markdown(tmp_path):
     ctx = _ctx(tmp_path, {"word": "'a_b*c'"})
     assert export.transform_markdown("{glue:text}`word`", ctx) == r"a\_b\*c"
+
+
+def test_glue_md_directive_becomes_the_glued_markdown(tmp_path):
+    ctx = export.Context(
+        "book/page",
+        tmp_path,
+        glue_markdown={"table": "| a | b |\n| --: | --: |\n| 1 | [x](next.md) |"},
+        notebooks=frozenset({"book/next"}),
+    )
+    out = export.transform_markdown(
+        "Before.\n\n```{glue:md} table\n:format: myst\n```\n\nAfter.", ctx
+    )
+    assert (
+        out == "Before.\n\n| a | b |\n| --: | --: |\n| 1 | [x](next.ipynb) |\n\nAfter."
+    )
+    assert export.raw_myst(out) == []
+
+
+@pytest.mark.parametrize(
+    ("markdown", "error"),
+    [
+        ("```{glue:md} missing\n```", "no glued markdown for key 'missing'"),
+        ("```{glue:md} table\n:format: rst\n```", "glue:md options not supported"),
+    ],
+)
+def test_glue_md_without_value_or_with_other_format_fails(tmp_path, markdown, error):
+    ctx = export.Context("book/page", tmp_path, glue_markdown={"table": "| a |"})
+    with pytest.raises(export.ExportError, match=error):
+        export.transform_markdown(markdown, ctx)
+
+
+def test_load_glue_reads_the_asked_mime_type(tmp_path):
+    record = {"data": {"text/plain": "<Markdown>", "text/markdown": "| a |"}}
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "page.glue.json").write_text(json.dumps({"t": record}))
+    assert export.load_glue("book/page", tmp_path) == {"t": "<Markdown>"}
+    assert export.load_glue("book/page", tmp_path, mime="text/markdown") == {
+        "t": "| a |"
+    }
 
 
 def test_a_glue_key_without_value_fails_naming_page_and_key(tmp_path):
@@ -225,7 +265,7 @@ def test_main_reports_a_bad_page_without_a_traceback(tmp_path, monkeypatch, caps
     monkeypatch.setattr(export, "OUT_DIRS", (tmp_path / "out",))
     monkeypatch.setattr(export, "notebook_pages", lambda: ["page"])
     monkeypatch.setattr(export, "site_url", lambda: "")
-    monkeypatch.setattr(export, "load_glue", lambda page: {})
+    monkeypatch.setattr(export, "load_glue", lambda page, mime="text/plain": {})
     monkeypatch.setattr(
         export, "executed_page", lambda page: nbformat.v4.new_notebook(cells=cells)
     )
