@@ -12,6 +12,8 @@ Each helper lives in the module named after its job:
   :func:`receptive_fields`
 - :mod:`cnnbook.conv`: :func:`conv2d_reference`
 - :mod:`cnnbook.diagrams`: :func:`plot_conv_steps`
+- :mod:`cnnbook.interactive`: :func:`kernel_explorer`, :func:`output_size_explorer`,
+  :func:`feature_map_explorer`, :class:`InteractiveFigure`, :data:`SIZE_RANGES`
 - :mod:`cnnbook.stats`: :func:`activation_stats`, :class:`ActivationStats`,
   :func:`rank_correlation`
 - :mod:`cnnbook.data`: :func:`fashion_mnist`, :data:`CLASS_NAMES`
@@ -58,6 +60,13 @@ from cnnbook.images import (
     sample_image,
     to_batch,
 )
+from cnnbook.interactive import (
+    SIZE_RANGES,
+    InteractiveFigure,
+    feature_map_explorer,
+    kernel_explorer,
+    output_size_explorer,
+)
 from cnnbook.models import BasicBlock, LeNet, ResNet
 from cnnbook.plotting import (
     plot_confusion_matrix,
@@ -77,10 +86,12 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "SAMPLE_IMAGES",
+    "SIZE_RANGES",
     "ActivationStats",
     "BasicBlock",
     "BuildFacts",
     "History",
+    "InteractiveFigure",
     "LayerRow",
     "LeNet",
     "ResNet",
@@ -97,12 +108,15 @@ __all__ = [
     "evaluate",
     "fashion_mnist",
     "fast_cudnn",
+    "feature_map_explorer",
     "get_device",
     "grad_cam",
+    "kernel_explorer",
     "last_seed",
     "layer_summary",
     "load_image",
     "occlusion",
+    "output_size_explorer",
     "mass_extent",
     "peak_tflops",
     "plot_confusion_matrix",
