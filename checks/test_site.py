@@ -198,7 +198,9 @@ def test_internal_links_resolve(page):
             )
 
 
-SITE_BUDGET_BYTES = 10_000_000
+# 10 MB until the interactive figures: the first chapter's feature-map explorer embeds
+# 24 full-size maps, losslessly (about 0.6 MB), in its page and again in its notebook.
+SITE_BUDGET_BYTES = 11_000_000
 
 
 def test_site_without_theme_assets_is_within_budget():
