@@ -258,3 +258,23 @@ def test_explorer_runs_alone_from_the_readers_notebook(browser, page, kind):  # 
     assert not errors and not requests, (errors, requests)
     assert started == "true" and shown
     assert width <= 400, f"{page}: the explorer is {width} px wide on a phone"
+
+
+@pytest.mark.parametrize("page, kind", EXPLORER_PAGES.items())
+def test_explorer_falls_back_to_a_picture_without_scripts(browser, site, page, kind):  # noqa: F811
+    """Where scripts do not run (an untrusted notebook, a reader who blocks them), the
+    static picture shows, described, and the empty live figure stays hidden."""
+    visit = Visit(browser, site, f"{page}.html", java_script_enabled=False)
+    try:
+        figure = visit.page.locator(f"figure.cnnbook-explorer[data-kind='{kind}']")
+        picture = figure.locator(".cx-fallback img")
+        picture.scroll_into_view_if_needed()
+        shown = picture.is_visible() and figure.locator(".cx-live").is_hidden()
+        width = picture.evaluate("e => e.naturalWidth")
+        alt = picture.get_attribute("alt")
+        caption = figure.locator("figcaption").inner_text()
+    finally:
+        visit.close()
+    assert not visit.outside  # (the theme's script preloads fail: scripts are off)
+    assert shown and width > 0
+    assert len(alt) >= 20 and caption
