@@ -153,9 +153,10 @@ def output_size_explorer(
     """Explore the output size of a convolution along one side.
 
     Five sliders set the input size, kernel size, stride, padding and dilation within
-    ``SIZE_RANGES``. For every setting the output size, or the error message for a
-    setting that cannot work, is computed by :func:`~cnnbook.sizes.conv_output_size` when
-    the figure is made; the page draws each window's taps under the padded input.
+    ``SIZE_RANGES``. For every setting, the output size (or the error message of a
+    setting that cannot work) is computed by
+    :func:`~cnnbook.sizes.conv_output_size` when the figure is made; the page draws
+    each window's taps under the padded input.
 
     Args:
         caption: the figure's caption.
@@ -256,6 +257,10 @@ def feature_map_explorer(
     low, high = _scale(maps, vlim)
     names = _input_names(input_names, weight.shape[1])
     w_limit = max(weight.abs().max().item(), 1e-12)
+    frames = {
+        name: [_map_uri(m, colour_map, low, high) for m in stage]
+        for name, stage in maps.items()
+    }
     data = {
         "stages": list(maps),
         "channels": channels,
@@ -268,17 +273,13 @@ def feature_map_explorer(
         "bias": None if bias is None else _numbers(bias, decimals),
         "scale": _numbers(torch.tensor([low, 0.0, high]), decimals),
         "colourbar": _colourbar_uri(colour_map),
-        "frames": {
-            name: [_map_uri(m, colour_map, low, high) for m in stage]
-            for name, stage in maps.items()
-        },
+        "frames": frames,
         "stats": {
             name: [_map_stats(m, decimals) for m in stage]
             for name, stage in maps.items()
         },
     }
-    fallback = data["frames"][data["stages"][0]][0]
-    return _figure("feature-maps", data, caption, alt, fallback)
+    return _figure("feature-maps", data, caption, alt, next(iter(frames.values()))[0])
 
 
 # --- the fragment ---------------------------------------------------------------
@@ -513,7 +514,7 @@ def _plot_windows(
         count = conv_output_size(size, kernel_size, stride, padding, dilation)
     except ValueError:
         count = 0
-    fig = Figure(figsize=(0.3 * width + 0.8, 0.3 * (count + 1) + 0.3))
+    fig = Figure(figsize=(0.3 * width + 1.1, 0.3 * (count + 1) + 0.3))
     ax = fig.add_axes((0, 0, 1, 1))
     for column in range(width):
         pad = not padding <= column < padding + size
@@ -537,7 +538,8 @@ def _plot_windows(
                     edgecolor="black",
                 )
             )
-        ax.text(-0.3, row + 1.6, str(row), ha="right", va="center", fontsize=8)
-    ax.set(xlim=(-1.5, width + 0.2), ylim=(count + 1.2, -0.2))
+        ax.text(-0.3, row + 1.6, f"out {row}", ha="right", va="center", fontsize=8)
+    ax.text(-0.3, 0.5, "input", ha="right", va="center", fontsize=8)
+    ax.set(xlim=(-2.5, width + 0.2), ylim=(count + 1.2, -0.2))
     ax.set_axis_off()
     return fig
