@@ -3,6 +3,7 @@ import html
 import io
 import json
 import re
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -23,7 +24,7 @@ from cnnbook import (
 TEXT = {"caption": "A caption.", "alt": "A description of the figure."}
 
 
-def _payload(figure: InteractiveFigure) -> dict:
+def _payload(figure: InteractiveFigure) -> dict[str, Any]:
     """The data the fragment embeds for its script."""
     match = re.search(
         r'<script type="application/json" class="cx-data">(.*?)</script>',
