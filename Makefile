@@ -33,7 +33,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing
 
 # After `make book`: no tracebacks, no stderr, the chapters' printouts present, page
-# budgets held; and every chapter runs as a plain script (the reader's copy-paste path).
+# budgets held; the pages in Chromium (offline, dark mode, a phone's width, the WCAG
+# audit, the interactive figures); and every chapter runs as a plain script (the
+# reader's copy-paste path).
 check: $(STAMP)
 	$(BIN)/python -m pytest checks -p no:cacheprovider
 
