@@ -2,34 +2,29 @@
 
 axe-core (Deque, MPL-2.0) is the engine of Lighthouse's accessibility audit; the copy
 run here is the ``axe.min.js`` that the axe-playwright-python package ships. Each page
-is opened from a local server in Debian's Chromium (test_browser.py's browser and
-page visit). Once its math is typeset, it is audited in light mode, then switched to
+is opened from a local server in Debian's Chromium (``browser.py``, ``conftest.py``).
+Once its math is typeset, it is audited in light mode, then switched to
 dark mode with the theme's own button, as a reader would, and audited again. A failure
 names the rule, its impact, and the first few elements that break it.
 
 The site served is ``_build/html``, or the folder that the environment variable
-``CNNBOOK_HTML`` names (to audit a copy while a build rewrites the original).
+``CNNBOOK_HTML`` names (see ``browser.py``).
 """
 
 from __future__ import annotations
 
 import functools
-import http.server
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from bookbuild.config import toc_pages
-from bookbuild.paths import HTML
-from checks.test_browser import CHROMIUM, FLAGS, Visit, _QuietHandler, _wait_for_math
+from checks.browser import Visit, wait_for_math
 
-SITE = Path(os.environ.get("CNNBOOK_HTML") or HTML)
 # WCAG 2.0 and 2.1, levels A and AA
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MODES = ("light", "dark")
@@ -42,29 +37,6 @@ def _axe_script() -> str:
     """axe-core's browser bundle, as axe-playwright-python ships it."""
     bundle = resources.files("axe_playwright_python") / "axe.min.js"
     return bundle.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    """Serve SITE on a free localhost port; yield its base URL."""
-    assert (SITE / "index.html").is_file(), f"{SITE}: run `make book` first"
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Chromium, launched as test_browser.py launches it."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: see test_browser.py"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def _visit(browser: Browser, site: str, path: str) -> Visit:
@@ -208,7 +180,7 @@ def audit(
 @pytest.mark.parametrize("page", toc_pages())
 def test_page_meets_wcag_aa_in_light_and_dark_mode(browser, site, page):
     failures = audit(
-        browser, site, f"{page}.html", lambda tab: _wait_for_math(tab, page)
+        browser, site, f"{page}.html", lambda tab: wait_for_math(tab, page)
     )
     if failures:
         pytest.fail(failures, pytrace=False)

@@ -8,120 +8,18 @@ _build/screenshots/ for review. Then, site-wide: search, the copy button, and da
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
 
 from bookbuild.config import toc_pages
-from bookbuild.paths import BUILD, HTML
+from bookbuild.paths import BUILD
+from checks.browser import Visit, wait_for_math
 
 SHOTS = BUILD / "screenshots"
-CHROMIUM = Path(
-    os.environ.get("CNNBOOK_CHROMIUM", "/usr/bin/chromium")
-)  # Debian's, by default
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = toc_pages()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    """Serve _build/html on a free localhost port; yield its base URL."""
-    assert (HTML / "index.html").is_file(), "run `make book` first"
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), (
-        f"{CHROMIUM} is missing: apt-get install chromium, or set CNNBOOK_CHROMIUM"
-    )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
-class Visit:
-    """One page in a fresh browser context, with everything that went wrong recorded."""
-
-    def __init__(
-        self,
-        browser: Browser,
-        site: str,
-        path: str,
-        width: int = 1280,
-        **context_options: Any,
-    ) -> None:
-        self.context = browser.new_context(
-            viewport={"width": width, "height": 900},
-            color_scheme="light",
-            **context_options,
-        )
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.failed: list[str] = []
-        self.outside: list[str] = []
-        host = urlsplit(site).netloc
-        self.context.route("**/*", functools.partial(self._route, host))
-        self.page.on(
-            "console",
-            lambda msg: self.errors.append(msg.text) if msg.type == "error" else None,
-        )
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on(
-            "requestfailed",
-            lambda req: self.failed.append(f"{req.url} ({req.failure})"),
-        )
-        self.page.on(
-            "response",
-            lambda res: (
-                self.failed.append(f"{res.url} ({res.status})")
-                if res.status >= 400
-                else None
-            ),
-        )
-        self.page.goto(f"{site}/{path}", wait_until="networkidle")
-
-    def _route(self, host: str, route, request) -> None:
-        """Let localhost through; record and block anything else."""
-        if urlsplit(request.url).netloc == host:
-            route.continue_()
-        else:
-            self.outside.append(request.url)
-            route.abort()
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -129,7 +27,7 @@ def test_page_loads_cleanly_offline_with_described_images(browser, site, page):
     visit = Visit(browser, site, f"{page}.html")
     try:
         tab = visit.page
-        _wait_for_math(tab, page)
+        wait_for_math(tab, page)
         images = tab.eval_on_selector_all(
             "img",
             "els => els.map(e => ({src: e.getAttribute('src'), alt: e.alt,"
@@ -156,17 +54,6 @@ def test_page_loads_cleanly_offline_with_described_images(browser, site, page):
         )
 
 
-def _wait_for_math(tab: Page, page: str) -> None:
-    """Wait until MathJax has typeset every formula of the page."""
-    if tab.locator("span.math, div.math").count():
-        tab.wait_for_function("() => window.MathJax?.startup?.promise", timeout=10_000)
-        tab.evaluate("() => window.MathJax.startup.promise")
-        assert (
-            tab.locator("mjx-container").count()
-            == tab.locator("span.math, div.math").count()
-        ), f"{page}: not all math was typeset"
-
-
 PHONE = 400  # px
 
 
@@ -175,7 +62,7 @@ def test_page_fits_a_phone_and_glued_values_read_as_prose(browser, site, page):
     visit = Visit(browser, site, f"{page}.html", width=PHONE)
     try:
         tab = visit.page
-        _wait_for_math(tab, page)
+        wait_for_math(tab, page)
         page_width = tab.evaluate("() => document.documentElement.scrollWidth")
         weights = tab.evaluate(
             "() => [...document.querySelectorAll('span.pasted-text')].map(e =>"

@@ -17,7 +17,7 @@ import pytest
 
 from bookbuild.export_notebooks import load_glue
 from bookbuild.paths import NOTEBOOKS
-from checks.test_browser import Visit, browser, site  # noqa: F401 (fixtures)
+from checks.browser import Visit
 from cnnbook import SIZE_RANGES, conv_output_size
 
 
@@ -26,7 +26,7 @@ def _glued(page: str, key: str) -> object:
     return json.loads(ast.literal_eval(load_glue(page)[key]))
 
 
-def _open(browser, site, page: str, kind: str, **options):  # noqa: F811
+def _open(browser, site, page: str, kind: str, **options):
     visit = Visit(browser, site, f"{page}.html", **options)
     figure = visit.page.locator(f"figure.cnnbook-explorer[data-kind='{kind}']")
     assert figure.count() == 1, f"{page}: expected one {kind} explorer"
@@ -42,7 +42,7 @@ def _clean(visit: Visit) -> None:
     assert not visit.errors, f"console errors: {visit.errors}"
 
 
-def test_slide_the_kernel_shows_the_pages_own_outputs(browser, site):  # noqa: F811
+def test_slide_the_kernel_shows_the_pages_own_outputs(browser, site):
     page = "book/convolution-by-hand"
     expected = _glued(page, "explorer_outputs")  # the chapter's loops, 6 x 6
     visit, figure, live = _open(browser, site, page, "kernel")
@@ -120,7 +120,7 @@ def _read_all_settings(live) -> list[list[str]]:
     )
 
 
-def test_output_size_explorer_agrees_with_conv_output_size(browser, site):  # noqa: F811
+def test_output_size_explorer_agrees_with_conv_output_size(browser, site):
     visit, figure, live = _open(browser, site, "book/output-size", "output-size")
     try:
         tab = visit.page
@@ -170,7 +170,7 @@ def test_output_size_explorer_agrees_with_conv_output_size(browser, site):  # no
     assert 0 < refused < len(settings)
 
 
-def test_feature_map_explorer_shows_the_chosen_map(browser, site):  # noqa: F811
+def test_feature_map_explorer_shows_the_chosen_map(browser, site):
     page = "book/cnn-in-pytorch"
     ranges = _glued(page, "explorer_ranges")  # stage -> channel -> [min, max]
     visit, figure, live = _open(browser, site, page, "feature-maps")
@@ -230,7 +230,7 @@ EXPLORER_PAGES = {
 
 
 @pytest.mark.parametrize("page, kind", EXPLORER_PAGES.items())
-def test_explorer_runs_alone_from_the_readers_notebook(browser, page, kind):  # noqa: F811
+def test_explorer_runs_alone_from_the_readers_notebook(browser, page, kind):
     """The downloaded notebook carries the explorer as an HTML output; alone in an
     empty page, as Colab shows each output, it starts, with no request at all."""
     notebook = json.loads((NOTEBOOKS / f"{page}.ipynb").read_text(encoding="utf-8"))
@@ -261,7 +261,7 @@ def test_explorer_runs_alone_from_the_readers_notebook(browser, page, kind):  # 
 
 
 @pytest.mark.parametrize("page, kind", EXPLORER_PAGES.items())
-def test_explorer_falls_back_to_a_picture_without_scripts(browser, site, page, kind):  # noqa: F811
+def test_explorer_falls_back_to_a_picture_without_scripts(browser, site, page, kind):
     """Where scripts do not run (an untrusted notebook, a reader who blocks them), the
     static picture shows, described, and the empty live figure stays hidden."""
     visit = Visit(browser, site, f"{page}.html", java_script_enabled=False)
