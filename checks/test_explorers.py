@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import itertools
 import json
-import re
 
 import pytest
 
@@ -54,10 +53,11 @@ def test_slide_the_kernel_shows_the_pages_own_outputs(browser, site):
             step = int(live.get_attribute("data-step"))
             shown = live.locator(".cx-output .cx-on").inner_text()
             products = live.locator(".cx-products .cx-cell").all_inner_texts()
-            window = live.locator(".cx-input .cx-on").count()
+            window = live.locator(".cx-input .cx-on").all_inner_texts()
+            kernel = live.locator(".cx-kernel .cx-cell").all_inner_texts()
             status = live.locator(".cx-status").inner_text()
             value = live.get_attribute("data-value")
-            seen.append((step, value, shown, products, window))
+            seen.append((step, value, shown, products, window, kernel))
             assert shown in status
 
         record()
@@ -83,12 +83,19 @@ def test_slide_the_kernel_shows_the_pages_own_outputs(browser, site):
     _clean(visit)
     assert [step for step, *_ in seen] == [0, 1, 2, 3, 35, 1, 2, 35]
     assert outline != "none", "a focused button must show its focus"
-    for step, value, shown, products, window in seen:
+    for step, value, shown, products, window, kernel in seen:
         assert abs(float(value) - expected[step]) <= 1e-5, (step, value)
-        assert shown == f"{expected[step]:.2f}".replace("-0.00", "0.00")
-        assert window == 9 and len(products) == 9
-        # the sum of the rounded products is the output, to the rounding
-        assert abs(sum(map(float, products)) - float(shown)) <= 9 * 0.005 + 0.005
+        assert shown == _two_decimals(expected[step])
+        assert len(window) == len(kernel) == len(products) == 9
+        # the page rounds its patch to two decimals so that a reader can check every
+        # product and sum by hand: they must add up exactly as shown
+        by_hand = [float(w) * float(k) for w, k in zip(window, kernel, strict=True)]
+        assert products == [_two_decimals(p) for p in by_hand], (step, products)
+        assert _two_decimals(sum(map(float, products))) == shown, step
+
+
+def _two_decimals(value: float) -> str:
+    return f"{value:.2f}".replace("-0.00", "0.00")
 
 
 def _read_all_settings(live) -> list[list[str]]:
@@ -125,7 +132,7 @@ def test_output_size_explorer_agrees_with_conv_output_size(browser, site):
     try:
         tab = visit.page
         first = live.get_attribute("data-setting")
-        size = figure.get_by_role("slider", name="size", exact=True)
+        size = figure.get_by_role("slider", name="size n", exact=True)
         size.focus()  # the keyboard
         tab.keyboard.press("ArrowRight")
         after_key = (
@@ -160,13 +167,11 @@ def test_output_size_explorer_agrees_with_conv_output_size(browser, site):
             continue
         assert (output, error) == (str(expected), "")
         assert (windows, taps) == (str(expected), str(expected * k))
-        # the formula with the reader's numbers evaluates to the size shown
-        span, result = re.fullmatch(
-            r"span = \d+·\(\d+ − 1\) \+ 1 = (\d+);\s+"
-            r"⌊\(\d+ \+ 2·\d+ − \d+\) / \d+⌋ \+ 1 = (\d+)",
-            formula,
-        ).groups()
-        assert int(span) == d * (k - 1) + 1 and int(result) == expected
+        # the formula, with the reader's numbers, evaluates to the size shown
+        assert formula == (
+            f"r = {n} + 2·{p} − {d}·({k} − 1) − 1 = {n + 2 * p - d * (k - 1) - 1}; "
+            f"⌊{n + 2 * p - d * (k - 1) - 1} / {s}⌋ + 1 = {expected}"
+        )
     assert 0 < refused < len(settings)
 
 
@@ -216,7 +221,7 @@ def test_feature_map_explorer_shows_the_chosen_map(browser, site):
     for stage, channel, low, high, stats, size, cells in seen:
         want_low, want_high = ranges[stage][channel]
         assert abs(low - want_low) <= 1e-6 and abs(high - want_high) <= 1e-6
-        assert stats.startswith(f"min {want_low:.2f}".replace("-0.00", "0.00"))
+        assert stats.startswith(f"min {want_low:.3g} · max {want_high:.3g} · ")
         assert size == [256, 256]  # the map at full resolution
         assert cells == 3 * 9 + 1  # three 3 x 3 planes of weights and the bias
     assert ranges["ReLU"][3][0] == 0.0  # ReLU leaves no negative value

@@ -87,8 +87,9 @@ def kernel_explorer(
 
     The reader moves with buttons, a slider or the arrow keys. Each step highlights
     the window, lists the products of its pixels with the kernel's weights, and fills
-    in the output, which is ``F.conv2d``'s. The static fallback is
-    :func:`~cnnbook.diagrams.plot_conv_steps` at the first position.
+    in the output, which is ``F.conv2d``'s. Numbers are shown rounded to ``decimals``
+    places; the products and outputs come from the unrounded values. The static
+    fallback is :func:`~cnnbook.diagrams.plot_conv_steps` at the first position.
 
     Args:
         image: an ``(H, W)`` tensor; padded, at most ``MAX_CELLS`` cells a side.
@@ -191,8 +192,10 @@ def output_size_explorer(
         except ValueError as error:
             sizes.append(0)
             errors[f"{n},{k},{p},{d}"] = f"ValueError: {error}"
+    symbols = dict(size="n", kernel_size="k", stride="s", padding="p", dilation="d")
     data = {
         "names": list(SIZE_RANGES),
+        "labels": [f"{name} {symbols[name]}" for name in SIZE_RANGES],
         "ranges": [list(bounds) for bounds in SIZE_RANGES.values()],
         "start": [first[name] for name in SIZE_RANGES],
         "sizes": sizes,
@@ -270,14 +273,12 @@ def feature_map_explorer(
         "weight_colours": [
             [_colours(w_in, cmap, -w_limit, w_limit) for w_in in w] for w in weight
         ],
+        "weight_scale": _number(w_limit, decimals),
         "bias": None if bias is None else _numbers(bias, decimals),
         "scale": _numbers(torch.tensor([low, 0.0, high]), decimals),
         "colourbar": _colourbar_uri(colour_map),
         "frames": frames,
-        "stats": {
-            name: [_map_stats(m, decimals) for m in stage]
-            for name, stage in maps.items()
-        },
+        "stats": {name: [_map_stats(m) for m in stage] for name, stage in maps.items()},
     }
     return _figure("feature-maps", data, caption, alt, next(iter(frames.values()))[0])
 
@@ -403,15 +404,28 @@ def _colourbar_uri(colour_map: matplotlib.colors.Colormap) -> str:
     return _data_uri(buffer.getvalue(), "png")
 
 
-def _map_stats(values: torch.Tensor, decimals: int) -> dict[str, str]:
-    zeros = (values == 0).sum().item() / values.numel()
+def _map_stats(values: torch.Tensor) -> dict[str, str]:
+    """A map's range to three significant digits, and its share of exact zeros."""
+    low, high = values.min().item(), values.max().item()
     return {
-        "min": _number(values.min().item(), decimals),
-        "max": _number(values.max().item(), decimals),
-        "zeros": f"{zeros:.0%}",
-        "raw_min": repr(values.min().item()),
-        "raw_max": repr(values.max().item()),
+        "min": f"{low:.3g}",
+        "max": f"{high:.3g}",
+        "zeros": _share(int((values == 0).sum().item()), values.numel()),
+        "raw_min": repr(low),
+        "raw_max": repr(high),
     }
+
+
+def _share(count: int, total: int) -> str:
+    """``count / total`` as a percentage that reads 0% or 100% only when exact."""
+    share = count / total
+    if count in (0, total):
+        return f"{share:.0%}"
+    if share < 0.001:
+        return "< 0.1%"
+    if share > 0.999:
+        return "> 99.9%"
+    return f"{share:.1%}"
 
 
 # --- checks ---------------------------------------------------------------------

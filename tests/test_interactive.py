@@ -20,6 +20,7 @@ from cnnbook import (
     kernel_explorer,
     output_size_explorer,
 )
+from cnnbook.interactive import _share
 
 TEXT = {"caption": "A caption.", "alt": "A description of the figure."}
 
@@ -258,7 +259,8 @@ def test_output_size_explorer_rejects_bad_start(start, error, message):
 
 def _stages():
     torch.manual_seed(0)
-    x = torch.randn(1, 3, 10, 12)
+    x = torch.randn(1, 3, 10, 12).abs()
+    x[..., ::2] *= -1  # half of every map negative, none of it 0
     return {"conv": x, "ReLU": torch.relu(x), "Leaky": F.leaky_relu(x, 0.1)}
 
 
@@ -280,7 +282,8 @@ def test_feature_maps_are_pictures_on_one_shared_scale():
             stats = data["stats"][name][c]
             assert float(stats["raw_min"]) == values.min()
             assert float(stats["raw_max"]) == values.max()
-            assert stats["zeros"] == f"{int((values == 0).sum()) / values.size:.0%}"
+            assert stats["min"] == f"{float(values.min()):.3g}"
+            assert stats["zeros"] == ("50.0%" if name == "ReLU" else "0%")
     assert data["weights"][1][0][2] == [
         f"{w:.2f}".replace("-0.00", "0.00") for w in weight[1, 0, 2].tolist()
     ]
@@ -440,3 +443,18 @@ def test_fragment_size_grows_with_the_maps_only():
     assert len(small.html) < 30_000
     assert len(large.html) - len(small.html) < 3 * 64 * 64 * 4 / 3
     assert html.unescape(small.html).count("<figcaption>") == 1
+
+
+@pytest.mark.parametrize(
+    "count, total, shown",
+    [
+        (0, 10, "0%"),
+        (10, 10, "100%"),
+        (1, 3, "33.3%"),
+        (1, 10_000, "< 0.1%"),
+        (9_999, 10_000, "> 99.9%"),
+        (999, 1_000, "99.9%"),
+    ],
+)
+def test_share_of_zeros_reads_0_or_100_percent_only_when_exact(count, total, shown):
+    assert _share(count, total) == shown

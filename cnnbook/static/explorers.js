@@ -90,7 +90,7 @@
     const count = make("span", {class: "cx-count"});
     bar.row.append(count);
     const button = (label, text, move) => make("button", {
-      type: "button", "aria-label": label, text: text,
+      type: "button", "aria-label": label, title: label, text: text,
       onclick: () => show(move(Number(root.dataset.step))),
     });
     const live = status();
@@ -156,17 +156,18 @@
       root.dataset.row = row;
       root.dataset.col = col;
       root.dataset.value = data.values[step];
-      live.textContent = `Output row ${row}, column ${col}: the ${kH * kW} ` +
-        `products of the window at rows ${top}–${top + kH - 1}, columns ` +
-        `${left}–${left + kW - 1} with the kernel sum to ${data.outputs[step]}.`;
+      live.textContent = `Step ${step + 1} of ${steps}: output row ${row}, ` +
+        `column ${col} = ${data.outputs[step]}, the sum of the ${kH * kW} ` +
+        `products of the kernel with the window at rows ${top}–${top + kH - 1}, ` +
+        `columns ${left}–${left + kW - 1} (counting from 0, as PyTorch does).`;
     }
     show(0);
   }
 
   // Output size: look up conv_output_size's answer for the sliders' setting.
   function outputSizeExplorer(root, data) {
-    const sliders = data.names.map((name, i) =>
-      slider(name, data.ranges[i][0], data.ranges[i][1], data.start[i], update));
+    const sliders = data.labels.map((label, i) =>
+      slider(label, data.ranges[i][0], data.ranges[i][1], data.start[i], update));
     const size = make("p", {class: "cx-result"});
     const formula = make("p", {class: "cx-formula"});
     const code = make("code", {class: "cx-code"});
@@ -174,7 +175,7 @@
     const live = status(true);
     root.append(
       make("div", {class: "cx-sliders"}, sliders.map((s) => s.row)),
-      size, formula, make("p", {}, [code]), drawing, live);
+      make("p", {}, [code]), size, formula, drawing, live);
 
     function update() {
       const v = sliders.map((s) => Number(s.input.value));
@@ -185,20 +186,23 @@
       });
       const [n, k, s, p, d] = v;
       const out = data.sizes[index];
-      const span = d * (k - 1) + 1;
+      const room = n + 2 * p - d * (k - 1) - 1;
       code.textContent = `conv_output_size(${n}, ${k}, stride=${s}, ` +
         `padding=${p}, dilation=${d})`;
       root.dataset.setting = v.join(",");
+      formula.classList.toggle("cx-error", out === 0);
       if (out > 0) {
         size.textContent = `output size ${out}`;
-        formula.textContent = `span = ${d}·(${k} − 1) + 1 = ${span};  ` +
-          `⌊(${n} + 2·${p} − ${span}) / ${s}⌋ + 1 = ${out}`;
+        formula.replaceChildren(
+          make("span", {text: `r = ${n} + 2·${p} − ${d}·(${k} − 1) − 1 = ${room};`}),
+          " ",
+          make("span", {text: `⌊${room} / ${s}⌋ + 1 = ${out}`}));
         root.dataset.output = out;
         root.dataset.error = "";
         live.textContent = `Output size ${out}.`;
       } else {
         const message = data.errors[`${n},${k},${p},${d}`];
-        size.textContent = "no output";
+        size.textContent = "no output: the call raises";
         formula.textContent = message;
         root.dataset.output = "";
         root.dataset.error = message;
@@ -214,7 +218,8 @@
       const height = cell * (out + 1) + 8;
       const svg = make("svg", {
         viewBox: `0 0 ${left + width * cell + 4} ${height}`, role: "img",
-        "aria-label": `${width} padded input cells and ${out} windows of ${k} taps`,
+        "aria-label": `${n} input cells` + (p ? `, padded by ${p} on each side,` : "") +
+          ` and ${out} windows of ${k} taps`,
         class: "cx-svg",
       });
       svg.style.maxWidth = `${1.25 * (left + width * cell + 4)}px`;
@@ -256,6 +261,16 @@
         return input;
       });
       inputs[0].checked = true;
+      // Home and End pick the first and last choice, as in a list of options.
+      box.addEventListener("keydown", (event) => {
+        const to = {Home: 0, End: inputs.length - 1}[event.key];
+        if (to !== undefined) {
+          event.preventDefault();
+          inputs[to].checked = true;
+          inputs[to].focus();
+          onChange();
+        }
+      });
       return {box, inputs};
     };
     const channels = group("channel",
@@ -289,10 +304,11 @@
       const planes = data.weights[c].map((plane, i) => panel(data.inputs[i],
         grid(plane, data.weight_colours[c][i], "cx-kernel").table));
       if (data.bias) {
-        planes.push(panel("bias", make("span", {class: "cx-cell cx-bias",
-          text: data.bias[c]})));
+        planes.push(panel("bias", make("div", {class: "cx-grid"}, [
+          make("span", {class: "cx-cell cx-bias", text: data.bias[c]})])));
       }
-      weights.replaceChildren(...planes);
+      weights.replaceChildren(...planes, make("p", {class: "cx-note",
+        text: `weights coloured on their own scale, ±${data.weight_scale}`}));
       stats.textContent = `min ${numbers.min} · max ${numbers.max} · ` +
         `${numbers.zeros} zeros`;
       root.dataset.channel = c;
