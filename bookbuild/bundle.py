@@ -311,9 +311,14 @@ def make_bundle(
         for path in sorted(bundle.rglob("*"))
         if path.is_file()
     }
-    # every part carries the manifest and requirements.txt: leave room for them
+    # Each file costs its size and up to 2 KiB of tar headers and padding; every part
+    # also carries requirements.txt, the manifest (under 400 bytes a file) and the
+    # archive's closing blocks (10 KiB).
+    limit = part_mib * 2**20
+    reserve = sizes[REQUIREMENTS] + 400 * len(sizes) + 16 * 2**10
     parts = pack_parts(
-        {n: s for n, s in sizes.items() if n != REQUIREMENTS}, part_mib * 2**20 - 2**20
+        {n: s + 2 * 2**10 for n, s in sizes.items() if n != REQUIREMENTS},
+        limit - reserve,
     )
     files = {
         name: {"sha256": sha256(bundle / name), "bytes": sizes[name], "part": index}
@@ -336,11 +341,10 @@ def make_bundle(
     }
     (bundle / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     for index, part in enumerate(parts, 1):
-        write_tar(
-            dest / part_name(minor, index, len(parts)),
-            bundle,
-            sorted({MANIFEST, REQUIREMENTS, *part}),
-        )
+        path = dest / part_name(minor, index, len(parts))
+        write_tar(path, bundle, sorted({MANIFEST, REQUIREMENTS, *part}))
+        if path.stat().st_size > limit:
+            raise ValueError(f"{path} is over {part_mib} MiB: the reserve is too small")
     return bundle
 
 

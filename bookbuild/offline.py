@@ -284,15 +284,15 @@ def install(bundle: Path, venv: Path) -> None:
     """
     bundle = Path(bundle).resolve()
     manifest = check(bundle)
-    env_python = str(create_venv(venv))
     wheels = bundle / WHEELS
     pip_wheel = sorted(wheels.glob("pip-*.whl"))
     if not pip_wheel:
         raise BundleError(f"{bundle} has no pip wheel in {WHEELS}/")
+    env_python = str(create_venv(venv))
     pip = ["install", "--no-index", "--find-links", str(wheels), "--no-deps"]
     pip += ["--no-cache-dir", "--quiet"]
     steps = [
-        [env_python, f"{pip_wheel[-1]}/pip", *pip, pip_wheel[-1].name.split("-")[0]],
+        [env_python, f"{pip_wheel[-1]}/pip", *pip, "pip"],  # pip, from its wheel
         [env_python, "-m", "pip", *pip, "-r", str(bundle / REQUIREMENTS)],
         [env_python, "-m", "pip", *pip, "--no-build-isolation", "-e", str(ROOT)],
     ]

@@ -12,12 +12,13 @@ import functools
 import http.server
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, Page
-
 from bookbuild.paths import HTML
+
+if TYPE_CHECKING:  # the site checks run where Playwright is not installed
+    from playwright.sync_api import Browser, Page
 
 SITE = Path(os.environ.get("CNNBOOK_HTML") or HTML)
 CHROMIUM = Path(

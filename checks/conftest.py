@@ -6,11 +6,14 @@ import functools
 import http.server
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 
 from checks.browser import CHROMIUM, FLAGS, SITE, QuietHandler
+
+if TYPE_CHECKING:  # the site checks run where Playwright is not installed
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +32,8 @@ def site() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless; Playwright never downloads a browser here."""
+    from playwright.sync_api import sync_playwright
+
     assert CHROMIUM.exists(), (
         f"{CHROMIUM} is missing: apt-get install chromium, or set CNNBOOK_CHROMIUM"
     )

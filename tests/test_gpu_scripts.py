@@ -26,8 +26,8 @@ def _shellcheck(*files: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_scripts_pass_shellcheck():
-    result = _shellcheck(GPU / "prepare.sh", GPU / "host.sh")
+def test_the_script_passes_shellcheck():
+    result = _shellcheck(GPU / "host.sh")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -38,43 +38,28 @@ def test_shellcheck_would_catch_an_unquoted_variable(tmp_path):
     assert result.returncode == 1 and "SC2086" in result.stdout
 
 
-def _fake_repo(tmp_path: Path) -> Path:
-    """A folder laid out like the repository: only host.sh and a small wheel set."""
-    (tmp_path / "bookbuild" / "gpu").mkdir(parents=True)
-    shutil.copy(GPU / "host.sh", tmp_path / "bookbuild" / "gpu" / "host.sh")
-    wheels = tmp_path / ".gpu" / "wheels"
-    wheels.mkdir(parents=True)
-    (wheels / "a-1.0-py3-none-any.whl").write_bytes(b"wheel")
-    subprocess.run("sha256sum -- * > SHA256SUMS", shell=True, cwd=wheels, check=True)
-    return tmp_path
-
-
-def test_host_install_refuses_a_damaged_wheel(tmp_path):
-    repo = _fake_repo(tmp_path)
-    (repo / ".gpu" / "wheels" / "a-1.0-py3-none-any.whl").write_bytes(b"damaged")
-    site = tmp_path / "site"
-    result = subprocess.run(
-        ["bash", str(repo / "bookbuild" / "gpu" / "host.sh"), "install"],
+def _run_host_sh(tmp_path: Path, *args: str, **env: str):
+    return subprocess.run(
+        ["bash", str(GPU / "host.sh"), *args],
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "SITE": str(site)},
+        env={"PATH": "/usr/bin:/bin", "OUT": str(tmp_path / "out"), **env},
     )
+
+
+def test_host_build_without_the_parts_says_where_it_looked(tmp_path):
+    result = _run_host_sh(tmp_path, "build", PARTS=str(tmp_path / "empty"))
     assert result.returncode != 0
-    assert "a-1.0-py3-none-any.whl: FAILED" in result.stdout + result.stderr
-    assert not site.exists(), (
-        "nothing may be installed from a set that failed its check"
+    assert f"no bundle parts (cnnbook-offline-py*.part*of*.tar) in {tmp_path}" in (
+        result.stderr
     )
+    assert not (tmp_path / "out").exists(), "nothing may start without the bundle"
 
 
-def test_host_sh_names_its_commands(tmp_path):
-    repo = _fake_repo(tmp_path)
-    result = subprocess.run(
-        ["bash", str(repo / "bookbuild" / "gpu" / "host.sh"), "nonsense"],
-        capture_output=True,
-        text=True,
-    )
+def test_host_sh_names_its_command(tmp_path):
+    result = _run_host_sh(tmp_path, "nonsense")
     assert result.returncode == 2
-    assert "usage:" in result.stderr and "install|probe|build" in result.stderr
+    assert "usage:" in result.stderr and "build" in result.stderr
 
 
 SUMMARY = """2026-11-26T14:31:22Z

@@ -2,8 +2,8 @@
 
 Usage: python -m bookbuild.gpu.record RESULTS_DIR
 
-RESULTS_DIR holds what came back from the GPU host: its summary.txt, book.log, the check
-and test logs, html.tar.gz and jupyter_cache.tar.gz.
+RESULTS_DIR holds what came back from the GPU host: its summary.txt, book.log,
+check-site.log, html.tar.gz and jupyter_cache.tar.gz.
 The record gives the date, the machine and versions, each stage's result and time, each
 page's execution time and device, and the CPU-vs-GPU chapter's measurements as the
 chapter printed them. Everything below the line `<!-- notes -->` in an existing GPU.md
@@ -30,13 +30,10 @@ from bookbuild.paths import ROOT
 TARGET = ROOT / "benchmarks" / "GPU.md"
 NOTES = "<!-- notes -->"
 STAGES = {
-    "book": (
-        "cold build: `bookbuild.cache`, `bookbuild.preexecute`, `jupyter-book build`"
-    ),
+    "install": "the toolchain from the bundle: `make` with `OFFLINE_BUNDLE`",
+    "book": "cold build: `make book OFFLINE_BUNDLE=...`",
     "check-site": "`checks/test_site.py`",
     "diagnose": "failed pages run again with errors allowed",
-    "tests": "`tests/` (without `test_workflows.py`: no actionlint there)",
-    "check-run": "`checks/test_snippets.py` and `checks/test_notebooks.py`",
 }
 
 
@@ -126,11 +123,7 @@ def render(results: Path, html: Path, cache_dir: Path) -> str:
     times = page_times((results / "book.log").read_text())
     facts = build_facts(html)
     printouts, glued = chapter_printouts(cached_notebook(cache_dir, "book/cpu-vs-gpu"))
-    logs = {
-        "check-site": "check-site.log",
-        "tests": "tests.log",
-        "check-run": "check-run.log",
-    }
+    logs = {"check-site": "check-site.log"}
     lines = [
         "# The book built on a GPU",
         "",

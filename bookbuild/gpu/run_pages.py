@@ -1,9 +1,9 @@
 """Run book pages with errors allowed; report all errors and stderr output they show.
 
-Used on a GPU host before a build (``--skip`` the pages whose data has not arrived yet)
-and after a failed one (``--not-cached``: the pages that the build could not put in its
-execution cache). Exits with 1 when any page showed an error or wrote to stderr, else 0,
-and ends with one line that says which.
+Used on a GPU host after a failed build (``--not-cached``: the pages that the build
+could not put in its execution cache); ``--skip`` leaves pages out. Exits with 1 when
+any page showed an error or wrote to stderr, else 0, and ends with one line that says
+which.
 """
 
 from __future__ import annotations
