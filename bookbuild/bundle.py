@@ -1,6 +1,7 @@
 """``make bundle``: what a host with no network needs to build the book.
 
-Run on a connected machine, after ``make book`` has provisioned the weights. Writes
+Run on a connected machine, as ``make bundle`` (which first provisions the weights, as
+``make book`` does). Writes
 ``<dest>/cnnbook-offline-py<X.Y>/`` (the layout is in :mod:`bookbuild.offline`) and
 beside it the same files as parts, ``...part1of2.tar`` and so on, each at most
 ``--part-mib`` MiB, to send one after another over a link that limits one transfer;

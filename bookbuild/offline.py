@@ -26,7 +26,8 @@ holds everything such a host needs beyond its own Python and torch::
 The Makefile points ``$CNNBOOK_DATA`` at ``fashion-mnist/`` and ``$TORCH_HOME`` at
 ``torch/``, where ``cnnbook.fashion_mnist`` and torchvision look first, and runs
 ``python -m bookbuild.offline check`` again before each build. This module imports
-only the standard library at the top, so the host's bare Python can run it.
+only the standard library and :mod:`bookbuild.paths`, so the host's bare Python can run
+it.
 """
 
 from __future__ import annotations
