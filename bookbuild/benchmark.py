@@ -44,17 +44,26 @@ PROSE_EDIT = (
 CODE_EDIT = ("import cnnbook\n", "import cnnbook  # edited by the benchmark\n")
 
 
-def scratch_copy() -> Path:
-    """Copy the tracked files (as in the working tree) into a temporary folder."""
-    target = Path(tempfile.mkdtemp(prefix="cnnbook-bench-")) / "repo"
+def copy_checkout(target: Path) -> Path:
+    """Copy the checkout's files as they are in the working tree (the tracked ones,
+    and new ones git does not ignore) into ``target``; return it."""
     files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
     ).stdout
     for name in filter(None, files.decode().split("\0")):
         source = ROOT / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
+    return target
+
+
+def scratch_copy() -> Path:
+    """Copy the checkout into a temporary folder, with a link to its ``.venv``."""
+    target = copy_checkout(Path(tempfile.mkdtemp(prefix="cnnbook-bench-")) / "repo")
     (target / ".venv").symlink_to(ROOT / ".venv")
     return target
 

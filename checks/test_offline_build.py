@@ -30,6 +30,7 @@ import pytest
 from jupyter_cache import get_cache
 
 from bookbuild import offline
+from bookbuild.benchmark import copy_checkout
 from bookbuild.cache import STAMP_NAME
 from bookbuild.paths import CACHE, ROOT
 from checks.host_packages import distribution_closure, link_distributions
@@ -110,16 +111,9 @@ def _stand_in_host(folder: Path) -> Path:
 
 
 def _copy_checkout(target: Path) -> None:
-    """The checkout's files (tracked, and new ones git does not ignore) and this
-    build's execution cache, less the record of :data:`PAGE`."""
-    listing = subprocess.check_output(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-    )
-    for name in filter(None, listing.decode().split("\0")):
-        if (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
+    """The checkout's files and this build's execution cache, less the record of
+    :data:`PAGE`."""
+    copy_checkout(target)
     cache = target / "_build" / ".jupyter_cache"
     shutil.copytree(CACHE, cache)
     records = get_cache(str(cache)).list_cache_records()
