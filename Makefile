@@ -24,7 +24,7 @@ STAMP  := $(VENV)/.cnnbook-installed
 TORCH_DIR := $(or $(TORCH_HOME),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/torch)
 WEIGHTS   := $(TORCH_DIR)/hub/checkpoints/mobilenet_v2-b0353104.pth
 
-.PHONY: book test check serve bench bundle clean lock
+.PHONY: book test check serve bench lighthouse bundle clean lock
 
 # The build machinery is the bookbuild/ package, run from here with `python -m`.
 # bookbuild.cache and bookbuild.preexecute keep the execution cache honest and fill it
@@ -123,6 +123,16 @@ bundle: $(STAMP) $(WEIGHTS)
 # Build-time benchmark: writes benchmarks/RESULTS.md (takes several minutes).
 bench: $(STAMP) $(WEIGHTS)
 	$(BIN)/python -m bookbuild.benchmark
+
+# How fast each page loads on a phone: Lighthouse (from npm, pinned, into .lighthouse/,
+# which git ignores) on every page of the built site, served with gzip from localhost;
+# writes the Lighthouse section of benchmarks/RESULTS.md. LABEL=before records the
+# baseline that the table compares with (bookbuild/lighthouse.py).
+LIGHTHOUSE := .lighthouse/node_modules/.bin/lighthouse
+$(LIGHTHOUSE):
+	npm install --prefix .lighthouse --no-audit --no-fund --silent lighthouse@12.2.3
+lighthouse: $(STAMP) $(LIGHTHOUSE)
+	$(BIN)/python -m bookbuild.lighthouse $(if $(LABEL),--label $(LABEL))
 
 clean:
 	rm -rf _build

@@ -15,6 +15,7 @@ package): run its modules from the repository root, as the Makefile does, with
 - :mod:`bookbuild.bundle`: ``make bundle``, what a machine with no network needs.
 - :mod:`bookbuild.offline`: checks a bundle and installs from it (``OFFLINE_BUNDLE``).
 - :mod:`bookbuild.benchmark`: ``make bench``, writes ``benchmarks/RESULTS.md``.
+- :mod:`bookbuild.lighthouse`: ``make lighthouse``, page speed on a phone, into it too.
 - :mod:`bookbuild.sphinxext`: the Sphinx extensions ``_config.yml`` loads.
 - :mod:`bookbuild.gpu`: the offline build on a GPU host; writes ``benchmarks/GPU.md``.
 """

@@ -139,6 +139,7 @@ def test_changing_a_helper_re_executes_and_a_no_op_build_executes_nothing(tmp_pa
         repo / "bookbuild",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
+    shutil.copytree(ROOT / "_static", repo / "_static")  # the favicon _config.yml names
     for name in ("Makefile", "requirements.txt", "pyproject.toml", "_config.yml"):
         shutil.copy2(ROOT / name, repo / name)
     (repo / ".venv").symlink_to(ROOT / ".venv")

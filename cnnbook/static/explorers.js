@@ -278,7 +278,7 @@
     const stages = group("stage", data.stages, update);
     const weights = make("div", {class: "cx-weights"});
     const picture = make("img", {class: "cx-map", width: data.size[1],
-      height: data.size[0], alt: ""});
+      height: data.size[0], alt: "", loading: "lazy", decoding: "async"});
     const stats = make("p", {class: "cx-stats"});
     const live = status(true);
     const ramp = make("div", {class: "cx-ramp"});
