@@ -39,6 +39,7 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 from bookbuild.offline import (
     DATA_FILES,
@@ -222,16 +223,9 @@ def write_data(bundle: Path, weights: Path) -> None:
     from cnnbook import data
 
     with tempfile.TemporaryDirectory() as cache:
-        previous = os.environ.get(data.CACHE_ENV_VAR)
-        os.environ[data.CACHE_ENV_VAR] = cache  # not the user's cache
-        try:
+        with mock.patch.dict(os.environ, {data.CACHE_ENV_VAR: cache}):  # not the user's
             for train in (True, False):
                 cnnbook.fashion_mnist(train=train, expect_full=True)
-        finally:
-            if previous is None:
-                del os.environ[data.CACHE_ENV_VAR]
-            else:
-                os.environ[data.CACHE_ENV_VAR] = previous
         raw = Path(cache) / "FashionMNIST" / "raw"
         for name in DATA_FILES:
             path = bundle / name

@@ -95,6 +95,21 @@ def _make(args: list[str], cwd: Path, env: dict[str, str], isolated: bool = True
     )
 
 
+def _offline_book(setup, venv: Path, bundle: Path | None = None, **env: str):
+    """`make book` offline in the copy of the checkout, from ``bundle`` (by default
+    the one made for the stand-in) into ``venv``, with ``env`` added."""
+    return _make(
+        [
+            "book",
+            f"OFFLINE_BUNDLE={bundle or setup['bundle']}",
+            f"PYTHON={setup['python']}",
+            f"VENV={venv}",
+        ],
+        setup["checkout"],
+        setup["env"] | env,
+    )
+
+
 def _stand_in_host(folder: Path) -> Path:
     """A Python with torch, torchvision and their requirements; returns it."""
     base = Path(sys.base_prefix, "bin", "python{}.{}".format(*sys.version_info[:2]))
@@ -175,16 +190,7 @@ def test_bundle_parts_each_fit_one_transfer_and_leave_torch_out(setup):
 
 def test_require_gpu_without_cuda_stops_before_installing(setup):
     venv = setup["work"] / "venv-gpu"
-    run = _make(
-        [
-            "book",
-            f"OFFLINE_BUNDLE={setup['bundle']}",
-            f"PYTHON={setup['python']}",
-            f"VENV={venv}",
-        ],
-        setup["checkout"],
-        setup["env"] | {"CNNBOOK_REQUIRE_GPU": "1"},
-    )
+    run = _offline_book(setup, venv, CNNBOOK_REQUIRE_GPU="1")
     assert run.returncode != 0
     assert "CNNBOOK_REQUIRE_GPU=1, but torch" in run.stderr
     assert "sees no CUDA device" in run.stderr
@@ -210,16 +216,7 @@ def test_a_bundle_without_a_wheel_the_build_needs_fails_at_install(setup):
     manifest["files"][offline.REQUIREMENTS]["bytes"] = len(kept)
     (bundle / offline.MANIFEST).unlink()
     (bundle / offline.MANIFEST).write_text(json.dumps(manifest))
-    run = _make(
-        [
-            "book",
-            f"OFFLINE_BUNDLE={bundle}",
-            f"PYTHON={setup['python']}",
-            f"VENV={setup['work'] / 'venv-lacking'}",
-        ],
-        setup["checkout"],
-        setup["env"],
-    )
+    run = _offline_book(setup, setup["work"] / "venv-lacking", bundle)
     assert run.returncode != 0
     assert "requirements are missing:" in run.stderr
     assert "requires myst-parser, which is not installed" in run.stderr
@@ -230,16 +227,7 @@ def test_a_bundle_without_a_wheel_the_build_needs_fails_at_install(setup):
 def built(setup):
     """`make book` offline in the copy of the checkout."""
     venv = setup["work"] / "venv"
-    run = _make(
-        [
-            "book",
-            f"OFFLINE_BUNDLE={setup['bundle']}",
-            f"PYTHON={setup['python']}",
-            f"VENV={venv}",
-        ],
-        setup["checkout"],
-        setup["env"],
-    )
+    run = _offline_book(setup, venv)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-6000:]
     return setup | {"venv": venv, "log": run.stdout + run.stderr}
 
