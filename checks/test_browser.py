@@ -83,12 +83,24 @@ def test_search_finds_maxpool2d(browser, site):
     try:
         results = visit.page.locator("#search-results ul.search li")
         results.first.wait_for(timeout=15_000)
+        # the magnifier sits before the typed text, not over it
+        overlap = visit.page.evaluate(
+            """() => {
+              const form = document.querySelector("#main-content form.bd-search");
+              const icon = form.querySelector(".fa-magnifying-glass");
+              const input = form.querySelector("input");
+              const text = input.getBoundingClientRect().left
+                + parseFloat(getComputedStyle(input).paddingLeft);
+              return icon.getBoundingClientRect().right - text;
+            }"""
+        )
         links = results.locator("a").evaluate_all(
             "els => els.map(e => e.getAttribute('href'))"
         )
     finally:
         visit.close()
     assert any("cnn-in-pytorch" in link for link in links), links
+    assert overlap <= 0, f"the search icon covers {overlap:.1f} px of the typed text"
     assert not visit.errors and not visit.outside
 
 
