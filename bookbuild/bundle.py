@@ -62,7 +62,7 @@ TOOLCHAIN = (
     "jupyter-book",
     "myst-nb",
     "sphinx-book-theme",
-    "sphinx-mathjax-offline",
+    "ziamath",
     "pillow",
     "matplotlib",
     "tqdm",

@@ -106,12 +106,18 @@ class Visit:
         self.context.close()
 
 
-def wait_for_math(tab: Page, page: str) -> None:
-    """Wait until MathJax has typeset every formula of the page."""
-    if tab.locator("span.math, div.math").count():
-        tab.wait_for_function("() => window.MathJax?.startup?.promise", timeout=10_000)
-        tab.evaluate("() => window.MathJax.startup.promise")
-        assert (
-            tab.locator("mjx-container").count()
-            == tab.locator("span.math, div.math").count()
-        ), f"{page}: not all math was typeset"
+def check_math(tab: Page, page: str) -> None:
+    """Assert every formula of the page is drawn: one SVG image, named by its TeX,
+    and no TeX left as text (bookbuild/sphinxext/math_svg.py)."""
+    formulas = tab.eval_on_selector_all(
+        "span.math, div.math",
+        """els => els.map(e => ({
+          svgs: e.querySelectorAll(":scope > svg[role=img][aria-label]").length,
+          text: [...e.childNodes].filter(n => n.nodeType === Node.TEXT_NODE)
+            .map(n => n.textContent).join("").trim(),
+          width: e.querySelector("svg")?.getBoundingClientRect().width ?? 0,
+        }))""",
+    )
+    for formula in formulas:
+        assert formula["svgs"] == 1 and formula["width"] > 0, f"{page}: {formula}"
+        assert not formula["text"], f"{page}: TeX left as text: {formula['text']!r}"

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from bookbuild.config import toc_pages
-from checks.browser import Visit, wait_for_math
+from checks.browser import Visit, check_math
 
 # WCAG 2.0 and 2.1, levels A and AA
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -179,9 +179,7 @@ def audit(
 
 @pytest.mark.parametrize("page", toc_pages())
 def test_page_meets_wcag_aa_in_light_and_dark_mode(browser, site, page):
-    failures = audit(
-        browser, site, f"{page}.html", lambda tab: wait_for_math(tab, page)
-    )
+    failures = audit(browser, site, f"{page}.html", lambda tab: check_math(tab, page))
     if failures:
         pytest.fail(failures, pytrace=False)
 

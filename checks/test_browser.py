@@ -16,7 +16,7 @@ from PIL import Image
 
 from bookbuild.config import toc_pages
 from bookbuild.paths import BUILD
-from checks.browser import Visit, wait_for_math
+from checks.browser import Visit, check_math
 
 SHOTS = BUILD / "screenshots"
 PAGES = toc_pages()
@@ -27,7 +27,7 @@ def test_page_loads_cleanly_offline_with_described_images(browser, site, page):
     visit = Visit(browser, site, f"{page}.html")
     try:
         tab = visit.page
-        wait_for_math(tab, page)
+        check_math(tab, page)
         images = tab.eval_on_selector_all(
             "img",
             "els => els.map(e => ({src: e.getAttribute('src'), alt: e.alt,"
@@ -62,7 +62,7 @@ def test_page_fits_a_phone_and_glued_values_read_as_prose(browser, site, page):
     visit = Visit(browser, site, f"{page}.html", width=PHONE)
     try:
         tab = visit.page
-        wait_for_math(tab, page)
+        check_math(tab, page)
         page_width = tab.evaluate("() => document.documentElement.scrollWidth")
         weights = tab.evaluate(
             "() => [...document.querySelectorAll('span.pasted-text')].map(e =>"

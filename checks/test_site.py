@@ -204,7 +204,7 @@ SITE_BUDGET_BYTES = 11_000_000
 
 
 def test_site_without_theme_assets_is_within_budget():
-    # _static/ holds Sphinx's and the theme's assets (and the vendored MathJax);
+    # _static/ holds Sphinx's and the theme's assets;
     # everything else is the book: pages, figures, sources and notebooks for download,
     # the search index.
     files = [

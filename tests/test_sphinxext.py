@@ -8,7 +8,7 @@ from docutils import nodes
 from docutils.utils import new_document
 from myst_nb.ext.execution_tables import make_stat_table
 
-from bookbuild.sphinxext import exec_table, mathjax, thebe
+from bookbuild.sphinxext import exec_table, thebe
 
 
 def test_exec_table_words_replace_emoji_only_in_the_execution_table():
@@ -44,10 +44,3 @@ def test_identical_scripts_are_kept_once_and_different_ones_all():
     context = {"script_files": scripts}
     thebe.drop_duplicate_scripts(None, "page", "page.html", context, None)
     assert context["script_files"] == [scripts[0], scripts[1], scripts[3]]
-
-
-def test_the_mathjax_subset_is_found_in_the_installed_package():
-    source = mathjax.mathjax_source()
-    assert (source / "tex-chtml.js").is_file()
-    for item in mathjax.WANTED:
-        assert (source / item).exists(), item
