@@ -10,7 +10,7 @@ cache, and writes it to ``_build/notebooks/book/<page>.ipynb`` and over the down
 
 - glue values are pasted into the markdown as text, formatted as the site formats them;
 - ``literalinclude`` becomes a fenced code block holding the included source;
-- admonitions and dropdowns become block quotes with a bold title;
+- admonitions and (sphinx-design's) dropdowns become block quotes with a bold title;
 - links to other pages (markdown links to ``<page>.md`` and ``{doc}`` roles, outside
   code spans) point at the other notebook when that page is exported too; a page with
   no code cell (the API reference) has no notebook, so its link goes to the published
@@ -59,6 +59,8 @@ OUT_DIRS = (NOTEBOOKS, HTML / "_sources")
 INSTALL_MARK = 'find_spec("cnnbook")'
 GLUE_MIME = "application/papermill.record/"
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+#: Directives whose argument is their title: block quotes too.
+TITLED_BLOCKS = ("admonition", "dropdown")
 ADMONITIONS = {
     "attention",
     "caution",
@@ -315,10 +317,10 @@ def render_directive(name: str, argument: str, body: list[str], ctx: Context) ->
         raise ExportError(f"{ctx.page}: {{{name}}} directive: {exc}") from exc
     if name == "literalinclude":
         return literal_include(argument, options, ctx)
-    if name in ADMONITIONS or name == "admonition":
-        if name == "admonition":
+    if name in ADMONITIONS or name in TITLED_BLOCKS:
+        if name in TITLED_BLOCKS:
             if not argument:
-                raise ExportError(f"{ctx.page}: an admonition without a title")
+                raise ExportError(f"{ctx.page}: {{{name}}} without a title")
             title = argument
         else:
             title = name.capitalize() + (f": {argument}" if argument else "")

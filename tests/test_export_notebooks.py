@@ -179,12 +179,16 @@ def test_admonitions_and_dropdowns_become_block_quotes(tmp_path):
         "````{admonition} Show the source\n:class: dropdown\n\n"
         "Some **text**.\n\n```python\nx = 1\n```\n````\n\n"
         ":::{note}\nA note.\n:::\n\n"
-        "~~~~{tip}\nA tip.\n~~~~"
+        "~~~~{tip}\nA tip.\n~~~~\n\n"
+        "~~~~{dropdown} Show more\n:open:\n\nMore.\n~~~~"
     )
     assert export.transform_markdown(source, _ctx(tmp_path)) == (
         "> **Show the source**\n>\n> Some **text**.\n>\n> ```python\n> x = 1\n> ```\n"
-        "\n> **Note**\n>\n> A note.\n\n> **Tip**\n>\n> A tip."
+        "\n> **Note**\n>\n> A note.\n\n> **Tip**\n>\n> A tip.\n\n"
+        "> **Show more**\n>\n> More."
     )
+    with pytest.raises(export.ExportError, match=r"book/page: \{dropdown\} without"):
+        export.transform_markdown("```{dropdown}\nUntitled.\n```", _ctx(tmp_path))
 
 
 def test_targets_references_and_page_links_become_plain_markdown(tmp_path):
