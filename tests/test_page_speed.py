@@ -6,11 +6,13 @@ The built site is checked in a browser by checks/test_page_speed.py.
 import base64
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pydata_sphinx_theme
 import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image
+from sphinx.builders.html._assets import _CascadingStyleSheet as _Css
 from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ExtensionError
 
@@ -45,6 +47,12 @@ def _script(filename, **attributes):
     return _JavaScript(filename, **attributes)
 
 
+#: Sphinx, as far as page_scripts looks: sphinx-togglebutton's default selector.
+APP = SimpleNamespace(
+    config=SimpleNamespace(togglebutton_selector=".toggle, .admonition.dropdown")
+)
+
+
 def test_scripts_are_deferred_but_those_inline_code_needs_at_once():
     scripts = [
         _script("_static/documentation_options.js?v=1"),
@@ -54,7 +62,7 @@ def test_scripts_are_deferred_but_those_inline_code_needs_at_once():
         _script("_static/copybutton.js", defer="defer"),
     ]
     context = {"script_files": scripts, "body": '<span class="math">x</span>'}
-    page_speed.page_scripts(None, "book/x", "page.html", context, None)
+    page_speed.page_scripts(APP, "book/x", "page.html", context, None)
     assert scripts[1].attributes == {}, "the shared entry must not change"
     assert [s.attributes for s in context["script_files"]] == [
         {},
@@ -68,26 +76,56 @@ def test_scripts_are_deferred_but_those_inline_code_needs_at_once():
 def test_the_search_page_keeps_its_scripts_as_they_are():
     scripts = [_script("_static/doctools.js")]
     context = {"script_files": scripts, "body": '<span class="math">x</span>'}
-    page_speed.page_scripts(None, "search", "search.html", context, None)
+    page_speed.page_scripts(APP, "search", "search.html", context, None)
     assert scripts[0].attributes == {}
 
 
-def test_mathjax_stays_only_where_there_is_math():
+def test_togglebutton_stays_only_where_there_is_a_toggle():
     def kept(body):
         scripts = [
             _script("_static/doctools.js"),
-            _script(None, body='window.MathJax = {"options": {}}'),
-            _script("_static/mathjax/tex-chtml.js", defer="defer"),
+            _script(None, body="let toggleHintShow = 'Click to show';"),
+            _script("_static/togglebutton.js?v=1"),
+            _script(None, body="var togglebuttonSelector = '.toggle';"),
+            _script(None, body="let other = 1;"),
         ]
-        context = {"script_files": scripts, "body": body}
-        page_speed.page_scripts(None, "book/x", "page.html", context, None)
-        return len(context["script_files"])
+        css = [_Css("_static/togglebutton.css?v=2"), _Css("_static/pygments.css")]
+        context = {"script_files": scripts, "css_files": css, "body": body}
+        page_speed.page_scripts(APP, "book/x", "page.html", context, None)
+        return len(context["script_files"]), len(context["css_files"])
 
-    assert kept('<span class="math notranslate nohighlight">x</span>') == 3
-    assert kept('<div class="output text_latex">$$x$$</div>') == 3
+    assert kept('<div class="admonition dropdown note">') == (5, 2)
+    assert kept('<div class="x toggle">') == (5, 2)
+    assert kept('<details class="sd-dropdown"><div class="admonition">') == (2, 1)
+    assert kept('<div class="toggle-details dropdown">') == (2, 1)
+
+
+def test_has_toggle_reads_class_selectors():
+    assert page_speed.has_toggle('<p class="b a c">', ".x, .a.b")
+    assert not page_speed.has_toggle('<p class="a">', ".x, .a.b")
+    assert not page_speed.has_toggle('<p class="ab">', ".a")
+
+
+THEME_SCRIPT = (
+    'document.documentElement.dataset.mode = localStorage.getItem("mode") || "auto";\n'
+    'document.documentElement.dataset.theme = localStorage.getItem("theme") || "auto";'
+)
+
+
+def test_the_first_script_sets_the_theme_the_mode_shows():
+    out = page_speed.system_theme(f"<script>{THEME_SCRIPT}</script>")
+    assert out.startswith("<script>document.documentElement.dataset.mode = ")
     assert (
-        kept('<p class="mathematics">no formula</p><div class="tex2jax_ignore">') == 1
-    )
+        'dataset.theme = document.documentElement.dataset.mode == "auto" ? (matchMedia('
+        '"(prefers-color-scheme: dark)").matches ? "dark" : "light") : '
+        'localStorage.getItem("theme") || "auto";</script>'
+    ) in out
+
+
+@pytest.mark.parametrize("text", ["<script></script>", THEME_SCRIPT * 2])
+def test_system_theme_wants_the_themes_script_once(text):
+    with pytest.raises(ExtensionError, match=r"found [02] first theme scripts"):
+        page_speed.system_theme(text)
 
 
 CSS = (

@@ -1,6 +1,6 @@
 """Sphinx extension: each page loads what it shows, so that it is fast on a phone.
 
-``make lighthouse`` (``bookbuild/lighthouse.py``) measures the effect. Five changes:
+``make lighthouse`` (``bookbuild/lighthouse.py``) measures the effect. Six changes:
 
 1. **Icons without the icon kit.** The theme's ``fontawesome.js`` (1.5 MB) only turns
    the ``<i class="fa-...">`` icons into SVG; the theme's CSS and Font Awesome's fonts
@@ -12,12 +12,13 @@
 2. **The search index on the search page only.** The theme loads Sphinx's search tools
    and index on every page for a search-as-you-type box that is off
    (``search_as_you_type``); the search page loads its own.
-3. **Scripts after the page, and MathJax only where there is math.** Every script
+3. **Scripts after the page, and toggles only where there are any.** Every script
    file in the head runs deferred, after the page is parsed and in the same order,
    except ``documentation_options.js``, which inline scripts use at once (and on the
-   search page, whose search scripts use the others as they are parsed). MathJax
-   (which myst-nb adds to every page that might show a notebook's LaTeX output) is
-   left out of pages with no formula and no LaTeX output.
+   search page, whose search scripts use the others as they are parsed).
+   sphinx-togglebutton's script, settings and stylesheet (which the theme adds to
+   every page) are left out of pages with nothing for it to fold; the chapters'
+   dropdowns are sphinx-design's, which fold without a script.
 4. **Pictures beside the page.** An image embedded in a page as a data URI larger than
    :data:`INLINE_LIMIT` (the interactive figures' maps) is written to ``_images/`` and
    referenced by its URL, so that the page arrives without it and the browser fetches
@@ -27,10 +28,17 @@
    a page's first figure lies below the first screen) and decodes off the main thread,
    and every image file gets its ``width`` and ``height`` in the tag, so that nothing
    shifts as the figures arrive.
+6. **The theme that the mode shows, before the first style.** The theme's first
+   script sets the mode and the theme; on a first visit (every visitor from a
+   search result) the theme is "auto", which no stylesheet styles, until the
+   theme's script sets the system's theme: on a phone, a restyle of the whole page
+   that held the main thread for hundreds of milliseconds. The first script now
+   sets the theme the mode shows, the system's for "auto", and the theme's script
+   finds nothing to change.
 
-1's script and 2 are Jinja filters applied in ``templates/layout.html``, an extension
-of the theme's layout; 3 changes each page's list of scripts; 1's fonts, 4 and 5 are
-written when the build has finished.
+1's script, 2 and 6 are Jinja filters applied in ``templates/layout.html``, an
+extension of the theme's layout; 3 changes each page's lists of scripts and
+stylesheets; 1's fonts, 4 and 5 are written when the build has finished.
 """
 
 from __future__ import annotations
@@ -68,9 +76,20 @@ _DATA_URI = re.compile(
 #: Scripts that inline scripts use as they are parsed: not deferred.
 NOT_DEFERRED = ("documentation_options.js",)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
-#: MathJax's script (``mathjax_path`` in ``_config.yml``), and what shows math.
-MATHJAX = "tex-chtml.js"
-_MATH = re.compile(r'class="[^"]*\b(math|text_latex)\b')
+#: sphinx-togglebutton's files and settings, which only pages with a toggle use.
+TOGGLE_FILES = ("togglebutton.js", "togglebutton.css")
+_TOGGLE_SETTINGS = re.compile(r"(let toggle|var togglebutton)\w+ = ")
+#: The theme's first script: on a first visit it sets the theme "auto", which no
+#: stylesheet styles, and the theme's own script sets the system's theme later.
+_FIRST_THEME = re.compile(
+    r'(document\.documentElement\.dataset\.theme = )localStorage\.getItem\("theme"\)'
+    r' \|\| "(\w+)";'
+)
+SYSTEM_THEME = (
+    r'\g<1>document.documentElement.dataset.mode == "auto" ? (matchMedia('
+    r'"(prefers-color-scheme: dark)").matches ? "dark" : "light") : '
+    r'localStorage.getItem("theme") || "\g<2>";'
+)
 
 
 def drop_scripts(markup: str, *names: str) -> Markup:
@@ -91,21 +110,46 @@ def drop_scripts(markup: str, *names: str) -> Markup:
     return Markup(text)
 
 
+def system_theme(markup: str) -> Markup:
+    """``markup`` with the theme's first script setting the theme that the mode
+    shows at once: in the mode "auto" the system's, light or dark.
+
+    Without it, a first visit is styled twice: once unthemed and once when the
+    theme's script sets the theme, a restyle of the whole page on the phone's
+    main thread. Raises ``ExtensionError`` when the script is not the theme's.
+    """
+    text, count = _FIRST_THEME.subn(SYSTEM_THEME, str(markup))
+    if count != 1:
+        raise ExtensionError(f"page_speed: found {count} first theme scripts, not 1")
+    return Markup(text)
+
+
 def add_templates(app: Sphinx, config: Config) -> None:
     """Put this extension's ``layout.html`` before the theme's."""
     config.templates_path.insert(0, str(TEMPLATES))
 
 
 def add_filters(app: Sphinx) -> None:
-    """Give the templates :func:`drop_scripts`."""
+    """Give the templates :func:`drop_scripts` and :func:`system_theme`."""
     templates = getattr(app.builder, "templates", None)
     if templates is not None:
         templates.environment.filters["drop_scripts"] = drop_scripts
+        templates.environment.filters["system_theme"] = system_theme
 
 
-def has_math(body: str) -> bool:
-    """Whether a page's rendered ``body`` holds a formula or a LaTeX output."""
-    return bool(_MATH.search(body))
+def has_toggle(body: str, selector: str) -> bool:
+    """Whether a page's rendered ``body`` has an element that sphinx-togglebutton's
+    ``selector`` (``togglebutton_selector``: class selectors, ``.a.b, .c``) picks."""
+    wanted = [
+        set(option.strip().lstrip(".").split("."))
+        for option in selector.split(",")
+        if option.strip()
+    ]
+    return any(
+        classes.issuperset(option)
+        for classes in map(set, map(str.split, _CLASSES.findall(body)))
+        for option in wanted
+    )
 
 
 def page_scripts(
@@ -115,15 +159,21 @@ def page_scripts(
     context: dict[str, Any],
     doctree: object,
 ) -> None:
-    """Leave MathJax out of a page without math; mark each script file ``defer``,
-    but those of :data:`NOT_DEFERRED` and those already ``async`` or ``defer``, and
-    none on the search page, whose own scripts (in its body) need them at once."""
-    if not has_math(context.get("body", "")):
+    """Leave sphinx-togglebutton out of a page without a toggle; mark each script
+    file ``defer``, but those of :data:`NOT_DEFERRED` and those already ``async`` or
+    ``defer``, and none on the search page, whose own scripts (in its body) need
+    them at once."""
+    if not has_toggle(context.get("body", ""), app.config.togglebutton_selector):
         context["script_files"] = [
             script
             for script in context.get("script_files", [])
-            if not (script.filename or "").split("?")[0].endswith(MATHJAX)
-            and not str(script.attributes.get("body", "")).startswith("window.MathJax")
+            if not (script.filename or "").split("?")[0].endswith(TOGGLE_FILES)
+            and not _TOGGLE_SETTINGS.match(str(script.attributes.get("body", "")))
+        ]
+        context["css_files"] = [
+            css
+            for css in context.get("css_files", [])
+            if not (css.filename or "").split("?")[0].endswith(TOGGLE_FILES)
         ]
     if pagename == "search":
         return
