@@ -58,6 +58,19 @@ def test_a_page_meets_the_goal_only_on_every_count(change, met):
     assert lighthouse.meets(ROW | change) is met
 
 
+def test_the_median_run_is_one_whole_run():
+    runs = [
+        ROW | {"performance": 97, "tbt_ms": 40.0},
+        ROW | {"performance": 80, "tbt_ms": 500.0},
+        ROW | {"performance": 91, "tbt_ms": 190.0},
+    ]
+    assert lighthouse.median_run(runs) is runs[2]
+    tied = [ROW | {"tbt_ms": 100.0}, ROW | {"tbt_ms": 300.0}, ROW | {"tbt_ms": 200.0}]
+    assert lighthouse.median_run(tied) is tied[2]
+    with pytest.raises(ValueError, match="no Lighthouse runs"):
+        lighthouse.median_run([])
+
+
 def test_the_table_puts_before_first_on_each_page():
     runs = {
         "after": {"date": "2026-11-27", "pages": {"book/a": ROW, "book/b": ROW}},
@@ -92,6 +105,19 @@ def test_results_keep_the_rest_of_the_file_and_replace_their_section(
     assert second.startswith(
         "# Build benchmark\n<!-- notes -->\n\n## Notes\n- a note\n"
     )
+
+
+def test_the_results_say_how_many_runs_each_row_is_the_median_of(tmp_path, monkeypatch):
+    results = tmp_path / "RESULTS.md"
+    monkeypatch.setattr(lighthouse, "RESULTS", results)
+    page = {"book/a": ROW}
+    lighthouse.write_results(
+        {
+            "after": {"date": "2026-11-27", "runs_per_page": 3, "pages": page},
+            "before": {"date": "2026-11-27", "pages": page},
+        }
+    )
+    assert "a page's median run of 3 (`before`: 1)" in results.read_text()
 
 
 def test_the_makefile_installs_the_version_the_results_name():
