@@ -30,11 +30,11 @@
    shifts as the figures arrive.
 6. **The theme that the mode shows, before the first style.** The theme's first
    script sets the mode and the theme; on a first visit (every visitor from a
-   search result) the theme is "auto", which no stylesheet styles, until the
-   theme's script sets the system's theme: on a phone, a restyle of the whole page
-   that held the main thread for hundreds of milliseconds. The first script now
-   sets the theme the mode shows, the system's for "auto", and the theme's script
-   finds nothing to change.
+   search result) the theme is "auto", for which the theme's stylesheet defines no
+   colours, until the theme's script sets the system's theme: on a phone, a restyle
+   of the whole page that held the main thread for hundreds of milliseconds. The
+   first script now sets the theme the mode shows, the system's for "auto", and the
+   theme's script finds nothing to change.
 
 1's script, 2 and 6 are Jinja filters applied in ``templates/layout.html``, an
 extension of the theme's layout; 3 changes each page's lists of scripts and
@@ -79,8 +79,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 #: sphinx-togglebutton's files and settings, which only pages with a toggle use.
 TOGGLE_FILES = ("togglebutton.js", "togglebutton.css")
 _TOGGLE_SETTINGS = re.compile(r"(let toggle|var togglebutton)\w+ = ")
-#: The theme's first script: on a first visit it sets the theme "auto", which no
-#: stylesheet styles, and the theme's own script sets the system's theme later.
+#: The theme's first script: on a first visit it sets the theme "auto", which has no
+#: colours in the theme's stylesheet, and the theme's script sets the system's later.
 _FIRST_THEME = re.compile(
     r'(document\.documentElement\.dataset\.theme = )localStorage\.getItem\("theme"\)'
     r' \|\| "(\w+)";'
