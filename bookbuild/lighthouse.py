@@ -10,9 +10,9 @@ section of ``benchmarks/RESULTS.md``: the ``before`` run (the site before the sp
 work) beside the latest. Scores stay here, in the benchmark, and never in a timed test.
 
 One Lighthouse run varies a lot from the next (the total blocking time of one page
-ranged from 80 to 400 ms on one machine), so each page is measured :data:`RUNS` times
-and the table shows its median run (:func:`median_run`), as Lighthouse's own
-documentation advises; the JSON keeps every run.
+ranged from 80 to 400 ms on one machine), so each page is measured
+:data:`RUNS_PER_PAGE` times and the table shows its median run (:func:`median_run`),
+as Lighthouse's own documentation advises; the JSON keeps every run.
 """
 
 from __future__ import annotations
@@ -222,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     with serve(args.site) as url:
         for page in toc_pages():
             measured = [measure(f"{url}/{page}.html") for _ in range(args.runs)]
-            pages[page] = {**median_run(measured), "runs": measured}
-            print(page, median_run(measured), flush=True)
+            median = median_run(measured)
+            pages[page] = {**median, "runs": measured}
+            print(page, median, flush=True)
     RUNS.mkdir(parents=True, exist_ok=True)
     run = {
         "date": date.today().isoformat(),
